@@ -1,0 +1,71 @@
+"""Settings from the environment (prefix ``AUYLNET_``) and an optional ``.env`` file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+TELEGRAM_API = "https://api.telegram.org/bot"
+Language = Literal["kk", "ru"]
+LANGUAGES: tuple[Language, ...] = ("kk", "ru")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="AUYLNET_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    bot_token: SecretStr = Field(description="Bot token from @BotFather")
+    api_base_url: str = Field(TELEGRAM_API, description="Bot API base URL, ending in /bot")
+    db_path: Path = Path("auylnet.db")
+    admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    staff_chat_id: int | None = None
+    default_language: Language = "kk"
+    timezone: str = "Asia/Almaty"
+    botapi_spec: Path = Field(
+        Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "botapi-10.0.json",
+        description="Bot API spec the sandbox validates against",
+    )
+    # Telegram's own limits, which the outbox stays under.
+    rate_global_per_second: float = 30.0
+    rate_group_per_minute: float = 20.0
+    rate_private_per_second: float = 1.0
+    # Outage reports: how many a resident may file per hour, and when reports become a mass outage.
+    reports_per_hour: int = 5
+    mass_outage_reports: int = 10
+    mass_outage_minutes: int = 30
+    mass_outage_villages: int = 3
+    take_within_minutes: int = 60
+    resolve_within_hours: int = 24
+    seat_offer_minutes: int = 120
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(int(part) for part in value.replace(" ", "").split(",") if part)
+        if isinstance(value, int):
+            return frozenset({value})
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {value!r}") from error
+        return value
+
+    @field_validator("api_base_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)

@@ -1,0 +1,140 @@
+"""One aiosqlite connection, serialised behind a lock, with versioned migrations.
+
+Durability: WAL journal with ``synchronous=FULL``. Every commit is fsynced before the caller
+continues, so a report acknowledged to a user survives a power cut, not just a process crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+class Database:
+    """The application's single SQLite connection.
+
+    aiosqlite runs every statement on one thread, but two coroutines sharing the connection
+    would otherwise interleave their statements inside each other's transactions. All access goes
+    through :meth:`transaction` (writes) or :meth:`read`, which take one lock.
+    """
+
+    def __init__(self, connection: aiosqlite.Connection, path: str) -> None:
+        self._connection = connection
+        self._lock = asyncio.Lock()
+        self.path = path
+
+    @classmethod
+    async def open(cls, path: str | Path, *, migrate: bool = True) -> Database:
+        """Open (creating if needed) the database file and bring its schema up to date."""
+        path = str(path)
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        connection = await aiosqlite.connect(path, isolation_level=None)
+        connection.row_factory = aiosqlite.Row
+        await connection.execute("PRAGMA journal_mode=WAL")
+        await connection.execute("PRAGMA synchronous=FULL")
+        await connection.execute("PRAGMA foreign_keys=ON")
+        await connection.execute("PRAGMA busy_timeout=5000")
+        database = cls(connection, path)
+        if migrate:
+            await database.migrate()
+        return database
+
+    async def close(self) -> None:
+        async with self._lock:
+            await self._connection.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A write transaction: committed when the block ends, rolled back if it raises."""
+        async with self._lock:
+            await self._connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._connection
+            except BaseException:
+                await self._connection.rollback()
+                raise
+            else:
+                await self._connection.commit()
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[aiosqlite.Connection]:
+        """Read-only access that never sees another coroutine's half-done transaction."""
+        async with self._lock:
+            yield self._connection
+
+    async def schema_version(self) -> int:
+        async with self.read() as conn:
+            return await _user_version(conn)
+
+    async def migrate(self) -> list[str]:
+        """Apply every migration newer than the database; returns the names applied."""
+        applied: list[str] = []
+        async with self._lock:
+            current = await _user_version(self._connection)
+            for number, name, sql in _migrations():
+                if number <= current:
+                    continue
+                await self._connection.execute("BEGIN IMMEDIATE")
+                try:
+                    for statement in _split_sql(sql):
+                        await self._connection.execute(statement)
+                    await self._connection.execute(f"PRAGMA user_version={number}")
+                except BaseException:
+                    await self._connection.rollback()
+                    raise
+                await self._connection.commit()
+                log.info("applied migration %s", name)
+                applied.append(name)
+        return applied
+
+
+async def _user_version(conn: aiosqlite.Connection) -> int:
+    async with conn.execute("PRAGMA user_version") as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+def _migrations() -> list[tuple[int, str, str]]:
+    found = []
+    for entry in resources.files("db").joinpath("migrations").iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def _split_sql(script: str) -> Iterable[str]:
+    """Split a migration into statements (``executescript`` would commit on its own)."""
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            if statement.strip():
+                yield statement
+            statement = ""
+    if statement.strip():
+        yield statement
+
+
+async def fetch_all(conn: aiosqlite.Connection, sql: str, params: Iterable[Any] = ()) -> list[Any]:
+    async with conn.execute(sql, tuple(params)) as cursor:
+        return list(await cursor.fetchall())
+
+
+async def fetch_one(conn: aiosqlite.Connection, sql: str, params: Iterable[Any] = ()) -> Any:
+    async with conn.execute(sql, tuple(params)) as cursor:
+        return await cursor.fetchone()
