@@ -91,6 +91,10 @@ class Translator:
             return self.date(value)
         return html.escape(str(value), quote=False)
 
+    def pick(self, names: Mapping[str, str]) -> str:
+        """The entry of a {"kk": …, "ru": …} mapping for this language (data, not catalog text)."""
+        return names.get(self.language) or next(iter(names.values()), "")
+
     def number(self, value: float, digits: int | None = None) -> str:
         if digits is not None:
             return format_decimal(value, format=f"#,##0.{'0' * digits}", locale=self.language)
