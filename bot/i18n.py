@@ -30,7 +30,7 @@ LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 ZONE = ZoneInfo("Asia/Almaty")
 
 
-def N_(message: str) -> str:  # noqa: N802 - the gettext convention
+def N_(message: str) -> str:
     """Mark a string for the catalog without translating it yet."""
     return message
 

@@ -1,0 +1,42 @@
+"""Every string the bot shows exists in Kazakh and Russian, translated, with the same placeholders."""
+
+from __future__ import annotations
+
+from babel.messages.pofile import read_po
+
+from bot.catalogs import LOCALES, PLURAL_FORMS, problems, used_messages
+from bot.config import LANGUAGES
+from bot.i18n import Translator
+
+
+def test_every_message_is_translated_in_kk_and_ru() -> None:
+    found = [str(problem) for problem in problems()]
+    assert found == [], "\n".join(found)
+
+
+def test_the_check_sees_the_code() -> None:
+    used = used_messages()
+    assert "Choose your language:" in used
+    assert len(used) > 50
+
+
+def test_catalog_headers_declare_cldr_plural_forms() -> None:
+    for language in LANGUAGES:
+        files = sorted((LOCALES / language / "LC_MESSAGES").glob("*.po"))
+        assert files, f"no catalogs for {language}"
+        for path in files:
+            with path.open("rb") as file:
+                catalog = read_po(file, locale=language)
+            assert catalog.plural_forms == PLURAL_FORMS[language], path
+
+
+def test_a_message_renders_in_each_language() -> None:
+    kk, ru = Translator("kk"), Translator("ru")
+    assert kk._("Choose your language:") == "Тілді таңдаңыз:"
+    assert ru._("Choose your language:") == "Выберите язык:"
+
+
+def test_placeholders_are_escaped_for_html() -> None:
+    ru = Translator("ru")
+    text = ru._("Hello, {name}! I am AuylNet.", name="<b>Bob</b> & co")
+    assert text == "Здравствуйте, &lt;b&gt;Bob&lt;/b&gt; &amp; co! Я — AuylNet."
