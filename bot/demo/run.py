@@ -1,0 +1,122 @@
+"""``auylnet demo``: the sandbox, the bot and a freshly seeded database, all offline."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.app import build_application
+from bot.clock import Clock
+from bot.config import Settings
+from bot.runner import polling
+from bot.sandbox.client import SandboxClient
+from bot.sandbox.server import run_sandbox
+from db import users
+from db.database import Database
+from db.models import Role
+
+log = logging.getLogger(__name__)
+
+DEMO_TOKEN = "7000000000:AuylNetDemoBotTokenForTheLocalSandbox"
+
+
+@dataclass(frozen=True)
+class Persona:
+    id: int
+    first_name: str
+    last_name: str
+    language_code: str
+    role: Role | None = None
+    scope: str = ""
+    note: str = ""
+
+
+PERSONAS = (
+    Persona(1001, "Әсел", "Нұрланқызы", "kk", "admin", note="admin"),
+    Persona(1002, "Бауыржан", "Сейітов", "kk", "staff", note="field staff, all regions"),
+    Persona(1003, "Гүлнар", "Әбдірахманова", "kk", "trainer", "55", "trainer, Pavlodar region"),
+    Persona(1004, "Сергей", "Ким", "ru", "staff", "15", note="field staff, Aktobe region"),
+    Persona(1005, "Айгүл", "Жұмабаева", "kk", note="resident"),
+    Persona(1006, "Ольга", "Петрова", "ru", note="resident"),
+    Persona(1007, "Ерлан", "Омаров", "en", note="resident, Telegram in English"),
+)
+
+
+def botapi_spec() -> Path | None:
+    default: Path = Settings.model_fields["botapi_spec"].default
+    return default if default.exists() else None
+
+
+async def prepare_database(db_path: Path, clock: Clock) -> None:
+    """A fresh demo database: places and rollout data, and the personas' roles."""
+    from bot.demo.seed import seed_demo
+
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    database = await Database.open(db_path)
+    try:
+        await seed_demo(database)
+        async with database.transaction() as tx:
+            for persona in PERSONAS:
+                if persona.role is not None:
+                    await users.grant_role(
+                        tx, user_id=persona.id, role=persona.role, scope=persona.scope,
+                        actor_id=None, now=clock.now(),
+                    )
+            # Personas start with their Telegram names; languages are chosen in the chat.
+            for persona in PERSONAS:
+                await tx.execute(
+                    "UPDATE users SET first_name = ?, last_name = ? WHERE id = ?",
+                    (persona.first_name, persona.last_name, persona.id),
+                )
+    finally:
+        await database.close()
+
+
+async def run_demo(*, host: str = "127.0.0.1", port: int = 8081, db_path: Path = Path("var/demo.db")) -> int:
+    clock = Clock()
+    await prepare_database(db_path, clock)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, stop.set)
+
+    async with run_sandbox(host=host, port=port, spec_path=botapi_spec()) as sandbox:
+        async with SandboxClient(sandbox.url) as client:
+            for persona in PERSONAS:
+                await client.user(
+                    persona.first_name, id=persona.id, last_name=persona.last_name,
+                    language_code=persona.language_code,
+                )
+            staff = [p.id for p in PERSONAS if p.role in ("staff", "admin")]
+            group = await client.group("AuylNet staff", staff)
+        settings = Settings(
+            bot_token=DEMO_TOKEN,  # type: ignore[arg-type]
+            api_base_url=sandbox.api_url,
+            db_path=db_path,
+            staff_chat_id=group.id,
+            _env_file=None,  # type: ignore[call-arg]
+        )
+        application = build_application(settings, clock=clock)
+        async with polling(application):
+            print(banner(sandbox.url), flush=True)
+            await stop.wait()
+    print("AuylNet demo stopped.", flush=True)
+    return 0
+
+
+def banner(url: str) -> str:
+    lines = [
+        "",
+        "AuylNet demo is running (offline). Open the chat page:",
+        f"  {url}/",
+        "Or go straight to a persona:",
+    ]
+    lines += [f"  {url}/?user={p.id}  {p.first_name} {p.last_name} — {p.note}" for p in PERSONAS]
+    lines += ["The staff group 'AuylNet staff' receives outage alerts.", "Ctrl-C stops the demo.", ""]
+    return "\n".join(lines)

@@ -1,0 +1,180 @@
+"""Stories of first contact, languages, roles and odd input, through the sandbox."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from bot.clock import Clock
+from bot.sandbox.client import SandboxClient
+from db import users
+from tests.conftest import BotFactory
+
+ADMIN_ID = 500001
+
+
+async def choose_language(person, label: str) -> None:  # type: ignore[no-untyped-def]
+    await person.send("/start")
+    prompt = await person.next_message()
+    assert "Тілді таңдаңыз:" in prompt.text and "Выберите язык:" in prompt.text
+    await person.press(label)
+
+
+async def test_first_contact_in_kazakh(client: SandboxClient, bot_factory: BotFactory) -> None:
+    async with bot_factory():
+        aigul = await client.user("Айгүл", language_code="kk")
+        await aigul.send("/start")
+        prompt = await aigul.next_message()
+        # The prompt speaks both languages, the suggested one first; so do the buttons.
+        assert prompt.text.splitlines() == ["Тілді таңдаңыз:", "Выберите язык:"]
+        assert [label for label, _ in prompt.buttons[0]] == ["Қазақша", "Русский"]
+        await aigul.press("Қазақша")
+        menu = await aigul.wait_for(lambda m: "Не істегіңіз келеді?" in m.text)
+        labels = [label for row in menu.buttons for label, _ in row]
+        assert "📶 Ауылымның интернеті" in labels
+        assert "⚠️ Ақау туралы хабарлау" in labels
+        assert not any("Әкімшілік" in label for label in labels)
+
+
+async def test_first_contact_in_russian_survives_a_restart(
+    client: SandboxClient, bot_factory: BotFactory
+) -> None:
+    olga = await client.user("Ольга", language_code="ru")
+    async with bot_factory():
+        await olga.send("/start")
+        prompt = await olga.next_message()
+        assert prompt.text.splitlines() == ["Выберите язык:", "Тілді таңдаңыз:"]
+        assert [label for label, _ in prompt.buttons[0]] == ["Русский", "Қазақша"]
+        await olga.press("Русский")
+        await olga.wait_for(lambda m: "Что вы хотите сделать?" in m.text)
+    async with bot_factory():
+        await olga.send("/menu")
+        menu = await olga.next_message()
+        assert menu.text == "Что вы хотите сделать?"
+
+
+async def test_language_can_be_changed_any_time(client: SandboxClient, bot_factory: BotFactory) -> None:
+    async with bot_factory():
+        erlan = await client.user("Ерлан", language_code="en")
+        await erlan.send("/start")
+        prompt = await erlan.next_message()
+        # No kk or ru from Telegram: the default language (kk) is suggested.
+        assert prompt.text.splitlines()[0] == "Тілді таңдаңыз:"
+        await erlan.press("Қазақша")
+        await erlan.wait_for(lambda m: "Не істегіңіз келеді?" in m.text)
+        await erlan.send("/language")
+        await erlan.next_message()
+        await erlan.press("Русский")
+        await erlan.wait_for(lambda m: m.text == "Что вы хотите сделать?")
+
+
+async def test_resident_is_refused_admin_commands_and_forged_buttons(
+    client: SandboxClient, bot_factory: BotFactory
+) -> None:
+    async with bot_factory(admin_ids={ADMIN_ID}) as app:
+        olga = await client.user("Ольга", language_code="ru")
+        await choose_language(olga, "Русский")
+        menu = await olga.wait_for(lambda m: "Что вы хотите сделать?" in m.text)
+
+        await olga.send("/roles")
+        refusal = await olga.wait_for(lambda m: "только для роли" in m.text)
+        assert refusal.text == "Извините, это доступно только для роли «администратор»."
+
+        # A forged "revoke admin" button: refused, in Russian, and nothing changes.
+        answer = await olga.press_data(menu.message_id, f"rvk:{ADMIN_ID}:admin:1")
+        assert answer == "Извините, это доступно только для роли «администратор»."
+        answer = await olga.press_data(menu.message_id, "inv:staff")
+        assert answer == "Извините, это доступно только для роли «администратор»."
+        async with app.bot_data.db.read() as conn:
+            assert await users.roles_of(conn, olga.id) == []
+            invites = await conn.execute_fetchall("SELECT * FROM invites")
+        assert list(invites) == []
+
+        # Garbage that is not ours at all.
+        answer = await olga.press_data(menu.message_id, "x" * 64)
+        assert answer == "Эта кнопка устарела. Откройте /menu заново."
+
+
+async def test_an_invite_makes_staff_once_and_expires(
+    client: SandboxClient, bot_factory: BotFactory, clock: Clock
+) -> None:
+    async with bot_factory(admin_ids={ADMIN_ID}) as app:
+        admin = await client.user("Әсел", id=ADMIN_ID, language_code="kk")
+        await choose_language(admin, "Қазақша")
+        await admin.wait_for(lambda m: "Әкімшілік" in str(m.buttons))
+        await admin.send("/invite staff 55")
+        invite = await admin.wait_for(lambda m: "start=inv_" in m.text)
+        code = re.search(r"start=inv_([\w-]+)", invite.text).group(1)  # type: ignore[union-attr]
+        assert "«инженер» рөліне шақыру" in invite.text
+
+        bolat = await client.user("Болат", language_code="kk")
+        await bolat.send(f"/start inv_{code}")
+        welcome = await bolat.next_message()
+        assert welcome.text == "Қош келдіңіз! Енді сізде «инженер» рөлі бар."
+        async with app.bot_data.db.read() as conn:
+            grants = await users.roles_of(conn, bolat.id)
+            trail = await conn.execute_fetchall(
+                "SELECT actor_id, action FROM audit_log WHERE subject = ?", (f"user:{bolat.id}",)
+            )
+        assert [(g.role, g.scope) for g in grants] == [("staff", "55")]
+        assert [tuple(row) for row in trail] == [(ADMIN_ID, "role.grant")]
+
+        # Single use: a second person gets a clear no.
+        dana = await client.user("Дана", language_code="ru")
+        await dana.send(f"/start inv_{code}")
+        assert (await dana.next_message()).text == (
+            "Это приглашение уже использовано. Попросите у администратора новое."
+        )
+
+        # Expiry: three days.
+        await admin.send("/invite trainer")
+        invite = await admin.wait_for(lambda m: "«оқытушы» рөліне" in m.text)
+        code = re.search(r"start=inv_([\w-]+)", invite.text).group(1)  # type: ignore[union-attr]
+        clock.advance(timedelta(days=3, minutes=1))
+        await dana.send(f"/start inv_{code}")
+        assert (await dana.next_message()).text == (
+            "Срок этого приглашения истёк. Попросите у администратора новое."
+        )
+        async with app.bot_data.db.read() as conn:
+            assert await users.roles_of(conn, dana.id) == []
+
+
+async def test_odd_input_gets_a_clear_answer(client: SandboxClient, bot_factory: BotFactory) -> None:
+    async with bot_factory():
+        olga = await client.user("Ольга", language_code="ru")
+        await choose_language(olga, "Русский")
+        await olga.wait_for(lambda m: "Что вы хотите сделать?" in m.text)
+
+        await olga.send("/frobnicate")
+        assert (await olga.next_message()).text == (
+            "Я не знаю такой команды. Посмотрите /help или воспользуйтесь меню."
+        )
+        await olga.send("я" * 4000)
+        long_reply = await olga.next_message()
+        assert long_reply.text.replace("\xa0", " ") == (
+            "Сообщение слишком длинное (4 000 симв.). Пожалуйста, не больше 1 000."
+        )
+        assert long_reply.buttons, "the menu comes with it"
+
+        await olga.send("привет")
+        assert (await olga.next_message()).text == (
+            "Пожалуйста, пользуйтесь кнопками. Что вы хотите сделать?"
+        )
+        await olga.send_document("notes.txt", b"hello")
+        assert (await olga.next_message()).text == (
+            "Я понимаю только текст и кнопки. Пожалуйста, воспользуйтесь меню."
+        )
+
+
+async def test_help_explains_by_role(client: SandboxClient, bot_factory: BotFactory) -> None:
+    async with bot_factory(admin_ids={ADMIN_ID}):
+        admin = await client.user("Әсел", id=ADMIN_ID, language_code="kk")
+        olga = await client.user("Ольга", language_code="ru")
+        for person, label in ((admin, "Қазақша"), (olga, "Русский")):
+            await choose_language(person, label)
+            await person.wait_for(lambda m: bool(m.buttons) and "?" in m.text)
+            await person.send("/help")
+        admin_help = await admin.wait_for(lambda m: "AuylNet" in m.text and "/invite" in m.text)
+        assert "Әкімшілерге" in admin_help.text
+        resident_help = await olga.wait_for(lambda m: "AuylNet" in m.text and "/myreports" in m.text)
+        assert "/invite" not in resident_help.text
