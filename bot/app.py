@@ -63,7 +63,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Auyl
         services.clock = clock
     persistence.attach(services)
     register_all(application)
-    return application  # type: ignore[return-value]
+    return application
 
 
 async def _post_init(application: AuylNetApp) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from babel.messages.catalog import Catalog
+from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
@@ -73,24 +73,27 @@ class Problem:
 def problems() -> Iterator[Problem]:
     used = used_messages()
     for language in LANGUAGES:
-        entries = {}
+        entries: dict[str, Message] = {}
         for catalog in load_catalogs(language).values():
             for entry in catalog:
                 if entry.id:
                     key = entry.id if isinstance(entry.id, str) else entry.id[0]
                     entries[key] = entry
         for key in sorted(used):
-            entry = entries.get(key)
-            if entry is None:
+            found = entries.get(key)
+            if found is None:
                 yield Problem(language, key, "missing")
                 continue
+            entry = found
             if entry.fuzzy:
                 yield Problem(language, key, "fuzzy")
-            translations = entry.string if isinstance(entry.string, tuple) else (entry.string,)
+            raw = entry.string
+            translations = tuple(raw) if isinstance(raw, tuple | list) else (raw or "",)
             if not all(translations):
                 yield Problem(language, key, "untranslated")
                 continue
-            sources = used[key] if isinstance(used[key], tuple) else (used[key],)
+            source = used[key]
+            sources: tuple[str, ...] = source if isinstance(source, tuple) else (source,)
             expected = set().union(*(placeholders(source) for source in sources))
             for translation in translations:
                 if placeholders(translation) - expected or (

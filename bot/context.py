@@ -7,7 +7,7 @@ from typing import Any
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.clock import Clock
-from bot.config import Settings
+from bot.config import Language, Settings
 from bot.i18n import Translator, translator
 from bot.roles import Member
 from db.database import Database
@@ -90,9 +90,9 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], S
     def has_member(self) -> bool:
         return self._member is not None
 
-    def set_member(self, member: Member, language: str) -> None:
+    def set_member(self, member: Member, language: Language) -> None:
         self._member = member
-        self._translator = translator(language)  # type: ignore[arg-type]
+        self._translator = translator(language)
 
     @property
     def t(self) -> Translator:
@@ -100,5 +100,5 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], S
             return translator(self.bot_data.config.default_language)
         return self._translator
 
-    def use_language(self, language: str) -> None:
-        self._translator = translator(language)  # type: ignore[arg-type]
+    def use_language(self, language: Language) -> None:
+        self._translator = translator(language)

@@ -28,6 +28,7 @@ from bot.config import LANGUAGES, Language
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 ZONE = ZoneInfo("Asia/Almaty")
+_Moment = datetime  # the method Translator.datetime shadows the type inside the class
 
 
 def N_(message: str) -> str:
@@ -85,7 +86,7 @@ class Translator:
             return str(value)
         if isinstance(value, int | float):
             return self.number(value)
-        if isinstance(value, datetime):
+        if isinstance(value, _Moment):
             return self.datetime(value)
         if isinstance(value, date):
             return self.date(value)
@@ -100,15 +101,15 @@ class Translator:
             return format_decimal(value, format=f"#,##0.{'0' * digits}", locale=self.language)
         return format_decimal(value, locale=self.language)
 
-    def date(self, value: date | datetime, form: str = "long") -> str:
-        if isinstance(value, datetime):
+    def date(self, value: date | _Moment, form: str = "long") -> str:
+        if isinstance(value, _Moment):
             value = value.astimezone(self.zone).date()
         return format_date(value, form, locale=self.language)
 
-    def datetime(self, value: datetime, form: str = "d MMMM y, HH:mm") -> str:
+    def datetime(self, value: _Moment, form: str = "d MMMM y, HH:mm") -> str:
         return format_datetime(value, form, tzinfo=self.zone, locale=self.language)
 
-    def time(self, value: datetime) -> str:
+    def time(self, value: _Moment) -> str:
         return format_time(value, "HH:mm", tzinfo=self.zone, locale=self.language)
 
 

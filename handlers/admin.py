@@ -86,7 +86,7 @@ async def invite_command(update: Update, context: BotContext) -> None:
             ),
         )
         return
-    await _send_invite(update, context, role, scope)  # type: ignore[arg-type]
+    await _send_invite(update, context, role, scope)
 
 
 @requires("admin")
@@ -179,7 +179,7 @@ async def revoke_command(update: Update, context: BotContext) -> None:
     if len(args) != 2 or not args[0].isdigit() or args[1] not in ROLES:
         await reply(update, context, t._("Usage: /revoke USER_ID ROLE"))
         return
-    data = RevokeCb(user_id=int(args[0]), role=args[1])  # type: ignore[arg-type]
+    data = RevokeCb(user_id=int(args[0]), role=args[1])
     await reply(
         update,
         context,

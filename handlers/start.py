@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import TelegramError
@@ -128,7 +129,7 @@ async def _set_chat_commands(context: BotContext, t: Translator, chat_id: int) -
         log.warning("could not set commands for chat %s: %s", chat_id, error)
 
 
-def command_list(t: Translator, roles: set[str]) -> list[BotCommand]:
+def command_list(t: Translator, roles: Collection[str]) -> list[BotCommand]:
     commands = [
         BotCommand("menu", t._("Main menu")),
         BotCommand("village", t._("My village's internet")),
@@ -138,6 +139,7 @@ def command_list(t: Translator, roles: set[str]) -> list[BotCommand]:
         BotCommand("language", t._("Change language")),
         BotCommand("help", t._("Help")),
     ]
+    roles = set(roles)
     if roles & {"staff", "admin"}:
         commands += [
             BotCommand("install", t._("Log an installation")),

@@ -26,15 +26,24 @@ async def load_member(update: Update, context: BotContext) -> None:
     async with context.db.read() as conn:
         account = await users.get_account(conn, user.id)
         grants = await users.roles_of(conn, user.id) if account else []
-    contact = {
-        "first_name": user.first_name,
-        "last_name": user.last_name,
-        "username": user.username,
-        "telegram_language": user.language_code,
-    }
-    if users.needs_refresh(account, now=now, **contact):
+    if users.needs_refresh(
+        account,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        username=user.username,
+        telegram_language=user.language_code,
+        now=now,
+    ):
         async with context.db.transaction() as tx:
-            account = await users.record_contact(tx, user_id=user.id, now=now, **contact)
+            account = await users.record_contact(
+                tx,
+                user_id=user.id,
+                first_name=user.first_name,
+                last_name=user.last_name,
+                username=user.username,
+                telegram_language=user.language_code,
+                now=now,
+            )
     assert account is not None
     member = Member(account, tuple(grants), settings_admin=user.id in context.settings.admin_ids)
     language = account.language or pick_language(
@@ -98,7 +107,7 @@ async def unsupported_message(update: Update, context: BotContext) -> None:
 def register_pre(app: Application) -> None:  # type: ignore[type-arg]
     # Group -1 runs before every feature, so handlers can rely on context.member and context.t.
     app.add_handler(TypeHandler(Update, load_member), group=-1)
-    app.add_error_handler(on_error)  # type: ignore[arg-type]
+    app.add_error_handler(on_error)
 
 
 def register_fallback(app: Application) -> None:  # type: ignore[type-arg]

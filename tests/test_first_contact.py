@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from bot.clock import Clock
 from bot.sandbox.client import SandboxClient
+
+from bot.clock import Clock
 from db import users
 from tests.conftest import BotFactory
 

@@ -9,12 +9,13 @@ import signal
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.sandbox.client import SandboxClient
+from bot.sandbox.server import run_sandbox
+
 from bot.app import build_application
 from bot.clock import Clock
 from bot.config import Settings
 from bot.runner import polling
-from bot.sandbox.client import SandboxClient
-from bot.sandbox.server import run_sandbox
 from db import users
 from db.database import Database
 from db.models import Role
@@ -56,7 +57,7 @@ async def prepare_database(db_path: Path, clock: Clock) -> None:
     from bot.demo.seed import seed_demo
 
     for suffix in ("", "-wal", "-shm"):
-        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+        Path(f"{db_path}{suffix}").unlink(missing_ok=True)  # noqa: ASYNC240 - once, before serving
     database = await Database.open(db_path)
     try:
         await seed_demo(database)
