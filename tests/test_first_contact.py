@@ -133,9 +133,8 @@ async def test_an_invite_makes_staff_once_and_expires(
         code = re.search(r"start=inv_([\w-]+)", invite.text).group(1)  # type: ignore[union-attr]
         clock.advance(timedelta(days=3, minutes=1))
         await dana.send(f"/start inv_{code}")
-        assert (await dana.next_message()).text == (
-            "Срок этого приглашения истёк. Попросите у администратора новое."
-        )
+        expired = await dana.wait_for(lambda m: "истёк" in m.text)
+        assert expired.text == "Срок этого приглашения истёк. Попросите у администратора новое."
         async with app.bot_data.db.read() as conn:
             assert await users.roles_of(conn, dana.id) == []
 

@@ -1,0 +1,212 @@
+"""Checking Bot API calls against the official machine-readable specification.
+
+Parameters arrive as form strings (JSON-encoded when not strings, as PTB sends them), as JSON
+values, or as uploaded files. Each is checked and converted to its declared type; a missing
+required parameter, a wrong type or an unknown parameter is a 400 in Telegram's style.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+class SpecError(ValueError):
+    """A request that does not match the spec; ``str(error)`` is the description after 'Bad Request: '."""
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file part of a multipart request."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    types: tuple[str, ...]
+    required: bool
+
+
+_SCALARS = {"String", "Integer", "Float", "Boolean", "True", "InputFile"}
+
+
+class Spec:
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.version: str = data.get("version", "")
+        self.methods: dict[str, dict[str, Field]] = {
+            name: {f["name"]: Field(f["name"], tuple(f["types"]), f["required"]) for f in m.get("fields", [])}
+            for name, m in data["methods"].items()
+        }
+        self.types: dict[str, dict[str, Field]] = {
+            name: {f["name"]: Field(f["name"], tuple(f["types"]), f["required"]) for f in t.get("fields", [])}
+            for name, t in data["types"].items()
+        }
+        self.subtypes: dict[str, list[str]] = {
+            name: t["subtypes"] for name, t in data["types"].items() if t.get("subtypes")
+        }
+
+    @classmethod
+    def load(cls, path: Path | None) -> Spec | None:
+        """The spec at ``path``; None (after one warning) when there is none."""
+        if path is None or not Path(path).exists():
+            log.warning("Bot API spec not found at %s: checking Telegram's limits only", path)
+            return None
+        with Path(path).open(encoding="utf-8") as file:
+            return cls(json.load(file))
+
+    def knows(self, method: str) -> bool:
+        return method in self.methods
+
+    def check_call(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        """The parameters converted to their declared types, or SpecError."""
+        fields = self.methods[method]
+        for name in params:
+            if name not in fields:
+                raise SpecError(f'unknown parameter "{name}" for method {method}')
+        checked: dict[str, Any] = {}
+        for name, spec_field in fields.items():
+            if name not in params or params[name] is None:
+                if spec_field.required:
+                    raise SpecError(_missing(name))
+                continue
+            checked[name] = self._convert(params[name], spec_field.types, name, from_form=True)
+        return checked
+
+    def _convert(self, value: Any, types: tuple[str, ...], path: str, *, from_form: bool) -> Any:
+        errors = []
+        for candidate in types:
+            try:
+                return self._convert_one(value, candidate, path, from_form=from_form)
+            except SpecError as error:
+                errors.append(error)
+        if len(errors) == 1:
+            raise errors[0]
+        raise SpecError(f'parameter "{path}" must be of type {" or ".join(types)}')
+
+    def _convert_one(self, value: Any, kind: str, path: str, *, from_form: bool) -> Any:
+        if kind.startswith("Array of "):
+            inner = kind.removeprefix("Array of ")
+            if isinstance(value, str) and from_form:
+                value = _json(value, path)
+            if not isinstance(value, list):
+                raise SpecError(f'parameter "{path}" must be an Array')
+            return [
+                self._convert_one(item, inner, f"{path}[{i}]", from_form=False)
+                for i, item in enumerate(value)
+            ]
+        if kind in _SCALARS:
+            return _scalar(value, kind, path, from_form=from_form)
+        if kind in self.subtypes:
+            return self._convert(value, tuple(self.subtypes[kind]), path, from_form=from_form)
+        if kind not in self.types:
+            return value
+        if isinstance(value, str) and from_form:
+            value = _json(value, path)
+        if not isinstance(value, dict):
+            raise SpecError(f"can't parse {path} JSON object")
+        fields = self.types[kind]
+        for name in value:
+            if name not in fields:
+                raise SpecError(f'unknown field "{name}" in {path} ({kind})')
+        result = {}
+        for name, spec_field in fields.items():
+            if name not in value or value[name] is None:
+                if spec_field.required:
+                    raise SpecError(f'field "{name}" of {kind} is required in {path}')
+                continue
+            result[name] = self._convert(value[name], spec_field.types, f"{path}.{name}", from_form=False)
+        _check_discriminator(kind, result, path)
+        return result
+
+
+def _check_discriminator(kind: str, value: dict[str, Any], path: str) -> None:
+    """Subtypes such as BotCommandScopeChat are told apart by their ``type`` (or ``source``)."""
+    for key in ("type", "source", "status"):
+        expected = _DISCRIMINATORS.get(kind, {}).get(key)
+        if expected is not None and value.get(key) != expected:
+            raise SpecError(f'{path}.{key} must be "{expected}"')
+
+
+_DISCRIMINATORS: dict[str, dict[str, str]] = {
+    "BotCommandScopeDefault": {"type": "default"},
+    "BotCommandScopeAllPrivateChats": {"type": "all_private_chats"},
+    "BotCommandScopeAllGroupChats": {"type": "all_group_chats"},
+    "BotCommandScopeAllChatAdministrators": {"type": "all_chat_administrators"},
+    "BotCommandScopeChat": {"type": "chat"},
+    "BotCommandScopeChatAdministrators": {"type": "chat_administrators"},
+    "BotCommandScopeChatMember": {"type": "chat_member"},
+    "InputMediaPhoto": {"type": "photo"},
+    "InputMediaVideo": {"type": "video"},
+    "InputMediaDocument": {"type": "document"},
+    "InputMediaAudio": {"type": "audio"},
+    "InputMediaAnimation": {"type": "animation"},
+    "MenuButtonCommands": {"type": "commands"},
+    "MenuButtonWebApp": {"type": "web_app"},
+    "MenuButtonDefault": {"type": "default"},
+}
+
+
+def _missing(name: str) -> str:
+    if name == "text":
+        return "message text is empty"
+    return f'parameter "{name}" is required'
+
+
+def _json(value: str, path: str) -> Any:
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        raise SpecError(f"can't parse {path} JSON object") from None
+
+
+def _scalar(value: Any, kind: str, path: str, *, from_form: bool) -> Any:
+    if kind == "InputFile":
+        if isinstance(value, Upload):
+            return value
+        raise SpecError(f'parameter "{path}" must be a file')
+    if isinstance(value, Upload):
+        raise SpecError(f'parameter "{path}" must be of type {kind}')
+    if kind == "String":
+        if isinstance(value, str):
+            return value
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return str(value)
+        raise SpecError(f'parameter "{path}" must be of type String')
+    if kind == "Integer":
+        if isinstance(value, bool):
+            raise SpecError(f'parameter "{path}" must be of type Integer')
+        if isinstance(value, int):
+            return value
+        if isinstance(value, str):
+            try:
+                return int(value.strip())
+            except ValueError:
+                pass
+        raise SpecError(f'parameter "{path}" must be of type Integer')
+    if kind == "Float":
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value)
+            except ValueError:
+                pass
+        raise SpecError(f'parameter "{path}" must be of type Float')
+    if kind in ("Boolean", "True"):
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false", "1", "0"):
+            return value.lower() in ("true", "1")
+        if isinstance(value, int) and value in (0, 1):
+            return bool(value)
+        raise SpecError(f'parameter "{path}" must be of type Boolean')
+    raise SpecError(f"unknown type {kind}")

@@ -1,0 +1,239 @@
+"""Everything the sandbox remembers: bots, users, chats, messages, updates, files, faults."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import itertools
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.sandbox.limits import FloodControl, Limits
+
+
+class ApiError(Exception):
+    """A Bot API error answer: HTTP status = error_code."""
+
+    def __init__(self, code: int, description: str, parameters: dict[str, Any] | None = None) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+        self.parameters = parameters
+
+    @classmethod
+    def bad_request(cls, description: str) -> ApiError:
+        return cls(400, f"Bad Request: {description}")
+
+
+@dataclass
+class Fault:
+    id: int
+    kind: str  # "429", "500", "delay", "drop"
+    share: float
+    method: str | None = None
+    count: int | None = None
+    retry_after: int = 1
+    delay: float = 1.0
+
+    def applies(self, method: str, rng: random.Random) -> bool:
+        if self.method is not None and self.method != method:
+            return False
+        if self.count is not None and self.count <= 0:
+            return False
+        if rng.random() >= self.share:
+            return False
+        if self.count is not None:
+            self.count -= 1
+        return True
+
+
+@dataclass
+class StoredFile:
+    file_id: str
+    unique_id: str
+    path: str
+    data: bytes
+    name: str
+    mime: str
+
+
+@dataclass
+class Webhook:
+    url: str
+    secret_token: str | None = None
+    max_connections: int = 40
+    allowed_updates: list[str] | None = None
+    last_error_date: int | None = None
+    last_error_message: str | None = None
+
+
+@dataclass
+class BotState:
+    id: int
+    token: str
+    username: str
+    first_name: str = "AuylNet"
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    next_update_id: int = 1
+    commands: dict[tuple[str, str], list[dict[str, str]]] = field(default_factory=dict)
+    webhook: Webhook | None = None
+    webhook_task: asyncio.Task[None] | None = None
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    blocked_by: set[int] = field(default_factory=set)
+
+    def as_user(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "is_bot": True,
+            "first_name": self.first_name,
+            "username": self.username,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+            "can_connect_to_business": False,
+            "has_main_web_app": False,
+        }
+
+
+@dataclass
+class ChatState:
+    chat: dict[str, Any]  # the Bot API Chat object
+    members: set[int] = field(default_factory=set)
+    messages: dict[int, dict[str, Any]] = field(default_factory=dict)  # message_id → stored message
+    next_message_id: int = 1
+    reply_keyboard: dict[str, Any] | None = None
+
+    @property
+    def is_group(self) -> bool:
+        return self.chat["type"] != "private"
+
+
+class World:
+    """The sandbox's in-memory Telegram."""
+
+    def __init__(self, limits: Limits | None = None, seed: int = 7) -> None:
+        self.bots: dict[int, BotState] = {}
+        self.users: dict[int, dict[str, Any]] = {}
+        self.chats: dict[int, ChatState] = {}
+        self.files: dict[str, StoredFile] = {}
+        self.callbacks: dict[str, dict[str, Any]] = {}
+        self.events: list[dict[str, Any]] = []
+        self.event_signal = asyncio.Condition()
+        self.faults: list[Fault] = []
+        self.flood = FloodControl(limits or Limits())
+        self.rng = random.Random(seed)
+        self.stats: dict[str, Any] = {"requests": {}, "sent_messages": 0, "rejected": {}}
+        self._ids = itertools.count(1)
+        self._next_user_id = 100000
+        self._next_group_id = -1000
+
+    # --- identities -------------------------------------------------------------------------
+    def bot_for_token(self, token: str) -> BotState:
+        bot_id = int(token.split(":", 1)[0])
+        bot = self.bots.get(bot_id)
+        if bot is None:
+            bot = BotState(
+                id=bot_id, token=token, username="auylnet_bot" if not self.bots else f"bot{bot_id}_bot"
+            )
+            self.bots[bot_id] = bot
+        elif bot.token != token:
+            raise ApiError(401, "Unauthorized")
+        return bot
+
+    def default_bot(self, bot_id: int | None = None) -> BotState:
+        if bot_id is not None:
+            if bot_id not in self.bots:
+                raise ApiError.bad_request("bot not found")
+            return self.bots[bot_id]
+        if not self.bots:
+            raise ApiError.bad_request("no bot has connected to the sandbox yet")
+        return next(iter(self.bots.values()))
+
+    def add_user(self, data: dict[str, Any]) -> dict[str, Any]:
+        user_id = int(data.get("id") or 0)
+        if not user_id:
+            self._next_user_id += 1
+            while self._next_user_id in self.users:
+                self._next_user_id += 1
+            user_id = self._next_user_id
+        user = {"id": user_id, "is_bot": False, "first_name": str(data.get("first_name") or "User")}
+        for key in ("last_name", "username", "language_code"):
+            if data.get(key):
+                user[key] = str(data[key])
+        self.users[user_id] = user
+        private = {"id": user_id, "type": "private", "first_name": user["first_name"]}
+        for key in ("last_name", "username"):
+            if key in user:
+                private[key] = user[key]
+        if user_id in self.chats:
+            self.chats[user_id].chat = private
+        else:
+            self.chats[user_id] = ChatState(chat=private, members={user_id})
+        return user
+
+    def add_group(self, title: str, member_ids: list[int], group_id: int | None = None) -> dict[str, Any]:
+        if group_id is None:
+            self._next_group_id -= 1
+            group_id = self._next_group_id
+        chat = {"id": group_id, "type": "group", "title": title}
+        self.chats[group_id] = ChatState(chat=chat, members=set(member_ids))
+        return chat
+
+    def chat(self, chat_id: int | str) -> ChatState:
+        if isinstance(chat_id, str):
+            name = chat_id.removeprefix("@")
+            for state in self.chats.values():
+                if state.chat.get("username") == name:
+                    return state
+            raise ApiError.bad_request("chat not found")
+        state = self.chats.get(chat_id)
+        if state is None:
+            raise ApiError.bad_request("chat not found")
+        return state
+
+    # --- updates and events -----------------------------------------------------------------
+    def push_update(self, bot: BotState, kind: str, payload: dict[str, Any]) -> int:
+        update_id = bot.next_update_id
+        bot.next_update_id += 1
+        bot.updates.append({"update_id": update_id, kind: payload})
+        bot.arrived.set()
+        return update_id
+
+    async def emit(self, kind: str, chat_id: int, **payload: Any) -> None:
+        async with self.event_signal:
+            self.events.append({"seq": len(self.events) + 1, "kind": kind, "chat_id": chat_id, **payload})
+            self.event_signal.notify_all()
+
+    def new_id(self) -> int:
+        return next(self._ids)
+
+    def store_file(self, data: bytes, name: str, mime: str, folder: str) -> StoredFile:
+        digest = hashlib.sha1(data).hexdigest()[:16]
+        serial = self.new_id()
+        file_id = f"AgAC{folder[:3]}{serial:06d}{digest}"
+        stored = StoredFile(
+            file_id=file_id,
+            unique_id=f"AQAD{digest[:12]}",
+            path=f"{folder}/file_{serial}_{name}",
+            data=data,
+            name=name,
+            mime=mime,
+        )
+        self.files[file_id] = stored
+        return stored
+
+    def fault_for(self, method: str) -> Fault | None:
+        for fault in self.faults:
+            if fault.applies(method, self.rng):
+                return fault
+        return None
+
+    def count(self, section: str, key: str) -> None:
+        bucket = self.stats[section]
+        bucket[key] = bucket.get(key, 0) + 1
+
+
+def now_seconds() -> int:
+    return int(time.time())
