@@ -82,7 +82,7 @@ class SandboxClient:
         self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> SandboxClient:
-        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=90))
+        _ = self.session
         return self
 
     async def __aexit__(

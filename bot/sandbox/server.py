@@ -19,13 +19,21 @@ from aiohttp import web
 from bot.sandbox import controls
 from bot.sandbox.botapi import METHODS
 from bot.sandbox.limits import Limits
-from bot.sandbox.spec import Spec, SpecError, Upload
+from bot.sandbox.spec import Spec, SpecError, Upload, coerce_without_spec
 from bot.sandbox.state import ApiError, World
 
 log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).resolve().parent / "static"
 TOKEN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
+# Without the spec file, the parameters the sandbox's own methods cannot do without.
+_REQUIRED: dict[str, tuple[str, ...]] = {
+    "sendMessage": ("chat_id", "text"), "sendPhoto": ("chat_id", "photo"),
+    "sendDocument": ("chat_id", "document"), "sendLocation": ("chat_id", "latitude", "longitude"),
+    "sendChatAction": ("chat_id", "action"), "editMessageText": ("text",), "deleteMessage": ("chat_id", "message_id"),
+    "answerCallbackQuery": ("callback_query_id",), "getFile": ("file_id",), "setMyCommands": ("commands",),
+    "setWebhook": ("url",),
+}
 WORLD: web.AppKey[World] = web.AppKey("world", World)
 SPEC: web.AppKey[Spec | None] = web.AppKey("spec", object)  # type: ignore[arg-type]
 
@@ -114,11 +122,19 @@ async def bot_api(request: web.Request) -> web.StreamResponse:
             raise ApiError(404, "Not Found")
         params = await read_params(request)
         spec = request.app[SPEC]
-        if spec is not None:
-            try:
+        try:
+            if spec is not None:
                 params = spec.check_call(_canonical(name), params)
-            except SpecError as error:
-                raise ApiError.bad_request(str(error)) from None
+            else:
+                params = coerce_without_spec(params)
+        except SpecError as error:
+            raise ApiError.bad_request(str(error)) from None
+        if spec is None:
+            missing = [p for p in _REQUIRED.get(_canonical(name), ()) if p not in params]
+            if missing:
+                raise ApiError.bad_request(
+                    "message text is empty" if missing[0] == "text" else f'parameter "{missing[0]}" is required'
+                )
         result = await implementation(world, bot, params)
     except ApiError as error:
         world.count("rejected", error.description.split(":")[0] if error.code != 400 else error.description)

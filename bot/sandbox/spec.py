@@ -210,3 +210,35 @@ def _scalar(value: Any, kind: str, path: str, *, from_form: bool) -> Any:
             return bool(value)
         raise SpecError(f'parameter "{path}" must be of type Boolean')
     raise SpecError(f"unknown type {kind}")
+
+
+_INTEGERS = {"chat_id", "message_id", "offset", "limit", "timeout", "max_connections", "cache_time",
+             "message_thread_id", "user_id"}
+_FLOATS = {"latitude", "longitude", "horizontal_accuracy"}
+_JSON = {"reply_markup", "entities", "caption_entities", "reply_parameters", "link_preview_options",
+         "commands", "scope", "allowed_updates"}
+
+
+def coerce_without_spec(params: dict[str, Any]) -> dict[str, Any]:
+    """Best-effort types for the sandbox's own methods when the spec file is absent."""
+    result: dict[str, Any] = {}
+    for name, value in params.items():
+        if not isinstance(value, str):
+            result[name] = value
+        elif name in _INTEGERS:
+            result[name] = int(value) if value.lstrip("-").isdigit() else value
+        elif name in _FLOATS:
+            try:
+                result[name] = float(value)
+            except ValueError:
+                raise SpecError(f'parameter "{name}" must be of type Float') from None
+        elif name in _JSON:
+            result[name] = _json(value, name)
+        elif value.lower() in ("true", "false") and name not in ("text", "caption"):
+            result[name] = value.lower() == "true"
+        else:
+            result[name] = value
+    for required in ("chat_id",):
+        if required in result and result[required] == "":
+            raise SpecError(_missing(required))
+    return result

@@ -1,0 +1,147 @@
+"""How fast is the sandbox? sendMessage round trips per second, and end-to-end updates per second.
+
+    python bench/sandbox_bench.py [--seconds 5] [--clients 32]
+
+The server runs in its own process pinned to one core (taskset, when available), with flood
+control off, so the figure is the sandbox's own capacity on one core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot.sandbox.client import SandboxClient  # noqa: E402
+
+TOKEN = "424242:" + "B" * 35
+SERVER = """
+import asyncio, sys
+from bot.sandbox.limits import Limits
+from bot.sandbox.server import run_sandbox
+async def main():
+    async with run_sandbox(port=int(sys.argv[1]), limits=Limits(enabled=False), spec_path=None if sys.argv[2] == '-' else sys.argv[2]):
+        print('ready', flush=True)
+        await asyncio.Event().wait()
+asyncio.run(main())
+"""
+
+
+def start_server(port: int, spec: str) -> subprocess.Popen[str]:
+    command = [sys.executable, "-c", SERVER, str(port), spec]
+    if shutil.which("taskset"):
+        command = ["taskset", "-c", "0", *command]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[1]
+    )
+    assert process.stdout is not None
+    process.stdout.readline()
+    return process
+
+
+async def send_messages(url: str, chat_id: int, seconds: float, clients: int) -> tuple[int, list[float]]:
+    api = f"{url}/bot{TOKEN}/sendMessage"
+    latencies: list[float] = []
+    deadline = time.perf_counter() + seconds
+    connector = aiohttp.TCPConnector(limit=clients)
+    async with aiohttp.ClientSession(connector=connector) as http:
+
+        async def worker() -> None:
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                async with http.post(
+                    api, data={"chat_id": str(chat_id), "text": "Сәлем, ауыл!", "parse_mode": "HTML"}
+                ) as response:
+                    await response.read()
+                    assert response.status == 200, await response.text()
+                latencies.append(time.perf_counter() - started)
+
+        await asyncio.gather(*(worker() for _ in range(clients)))
+    return len(latencies), latencies
+
+
+async def echo_round_trips(url: str, seconds: float, users: int) -> int:
+    """A minimal PTB bot echoing text; users each send, wait for the echo, send again."""
+    from telegram import Update
+    from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
+
+    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_message is not None and update.effective_message.text
+        await update.effective_message.reply_text(update.effective_message.text)
+
+    app = ApplicationBuilder().token(TOKEN).base_url(f"{url}/bot").concurrent_updates(64).build()
+    app.add_handler(MessageHandler(filters.TEXT, echo))
+    done = 0
+    async with app, SandboxClient(url) as client:
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0, timeout=1)
+        people = [await client.user(f"U{i}") for i in range(users)]
+        deadline = time.perf_counter() + seconds
+
+        async def chat(person) -> None:  # type: ignore[no-untyped-def]
+            nonlocal done
+            n = 0
+            while time.perf_counter() < deadline:
+                n += 1
+                await person.send(f"msg {n}")
+                await person.next_message(timeout=10)
+                done += 1
+
+        await asyncio.gather(*(chat(p) for p in people))
+        await app.updater.stop()
+        await app.stop()
+    return done
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--port", type=int, default=18181)
+    spec = Path(__file__).resolve().parents[2] / "shared" / "data" / "botapi-10.0.json"
+    parser.add_argument("--spec", default=str(spec) if spec.exists() else "-")
+    args = parser.parse_args()
+
+    server = start_server(args.port, args.spec)
+    url = f"http://127.0.0.1:{args.port}"
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{url}/bot{TOKEN}/getMe") as response:
+                assert response.status == 200
+        async with SandboxClient(url) as client:
+            user = await client.user("Bench")
+        count, latencies = await send_messages(url, user.id, args.seconds, args.clients)
+        print(
+            f"sendMessage: {count / args.seconds:,.0f} round trips/s with {args.clients} clients"
+            f" (p50 {percentile(latencies, 0.5) * 1000:.1f} ms, p99 {percentile(latencies, 0.99) * 1000:.1f} ms;"
+            f" spec validation {'on' if args.spec != '-' else 'off'}; server on one core)"
+        )
+        echoed = await echo_round_trips(url, args.seconds, args.users)
+        print(
+            f"end to end: {echoed / args.seconds:,.0f} updates/s answered by a PTB echo bot"
+            f" ({args.users} users, each waiting for the answer before sending again)"
+        )
+    finally:
+        server.terminate()
+        server.wait()
+    print(f"cpu: {os.cpu_count()} cores; python {sys.version.split()[0]}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
