@@ -1,0 +1,1 @@
+"""Villages: the official classifier, rollout state, social objects, search and followers."""
