@@ -1,0 +1,1 @@
+"""``auylnet demo``: sample data and the demo runner."""
