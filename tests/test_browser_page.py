@@ -121,3 +121,30 @@ def test_the_page_has_no_external_resources() -> None:
         assert "http://" not in text.replace("http://127.0.0.1", "") or path.suffix == ".js"
         assert "cdn" not in text.lower(), path
     assert shutil.which("true")  # the check above ran over real files
+
+
+async def test_the_demo_page_reaches_the_main_menu(browser: Any, tmp_path: Path) -> None:
+    """`auylnet demo`, as a newcomer uses it: open the page, /start, pick a language, see the menu."""
+    import asyncio
+
+    from bot.demo.run import run_demo
+
+    stop = asyncio.Event()
+    ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    demo = asyncio.create_task(
+        run_demo(port=0, db_path=tmp_path / "demo.db", stop=stop, on_ready=ready.set_result)
+    )
+    try:
+        url = await asyncio.wait_for(ready, 60)
+        page = await browser.new_page(viewport={"width": 360, "height": 740})
+        await page.goto(f"{url}/?user=1006")  # Ольга, a resident whose Telegram is in Russian
+        await page.fill("#text", "/start")
+        await page.press("#text", "Enter")
+        await page.locator("button:has-text('Русский')").click(timeout=20_000)
+        await page.locator(".message.bot .bubble", has_text="Что вы хотите сделать?").wait_for(timeout=20_000)
+        for label in ("Интернет в моём селе", "Сообщить о сбое", "Занятия", "Настройки"):
+            assert await page.locator(f".inline-row button:has-text('{label}')").count() == 1
+        await page.screenshot(path=str(SCREENSHOTS / "auylnet-demo.png"))
+    finally:
+        stop.set()
+        assert await asyncio.wait_for(demo, 30) == 0

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,14 +79,23 @@ async def prepare_database(db_path: Path, clock: Clock) -> None:
         await database.close()
 
 
-async def run_demo(*, host: str = "127.0.0.1", port: int = 8081, db_path: Path = Path("var/demo.db")) -> int:
+async def run_demo(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8081,
+    db_path: Path = Path("var/demo.db"),
+    stop: asyncio.Event | None = None,
+    on_ready: Callable[[str], None] | None = None,
+) -> int:
+    """Run until Ctrl-C (or ``stop`` is set); ``on_ready`` gets the page address."""
     clock = Clock()
     await prepare_database(db_path, clock)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(signum, stop.set)
+    if stop is None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(signum, stop.set)
 
     async with run_sandbox(host=host, port=port, spec_path=botapi_spec()) as sandbox:
         async with SandboxClient(sandbox.url) as client:
@@ -106,6 +116,8 @@ async def run_demo(*, host: str = "127.0.0.1", port: int = 8081, db_path: Path =
         application = build_application(settings, clock=clock)
         async with polling(application):
             print(banner(sandbox.url), flush=True)
+            if on_ready is not None:
+                on_ready(sandbox.url)
             await stop.wait()
     print("AuylNet demo stopped.", flush=True)
     return 0
