@@ -1,15 +1,71 @@
-"""Queueing notifications; delivery is ``bot.outbox``'s job."""
+"""The outbox: notifications queued by features, delivered by ``bot.outbox.OutboxWorker``.
+
+A row's life: ``pending`` → ``sent`` (Telegram confirmed it), or ``failed`` (a permanent error or
+too many transient ones; an admin may :func:`retry_failed`), or ``dropped`` (the recipient blocked
+the bot or the chat is gone). Rows of one chat are delivered oldest first; a pending row that is not
+yet due (waiting out a back-off) holds back the newer rows of its chat, so order is kept.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
 import aiosqlite
+from pydantic import BaseModel, ConfigDict
 
-from bot.clock import to_db
+from bot.clock import from_db, to_db
+from bot.i18n import N_
+
+State = Literal["pending", "sent", "failed", "dropped"]
+# How the admin view names each state; translate with ``t._(STATE_LABELS[state])``.
+STATE_LABELS: dict[State, str] = {
+    "pending": N_("waiting to be sent"),
+    "sent": N_("delivered"),
+    "failed": N_("not delivered, waiting for an admin"),
+    "dropped": N_("dropped: the recipient blocked the bot"),
+}
+# last_error is for people reading the admin view; a traceback's worth is not useful there.
+_ERROR_LENGTH = 500
+
+
+class OutboxMessage(BaseModel):
+    """One queued notification, as the worker needs it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    chat_id: int
+    kind: str
+    params: dict[str, Any]
+    slot: str | None
+    attempts: int
+    created_at: datetime
+    next_attempt: datetime
+
+
+class Recipient(BaseModel):
+    """What the outbox knows of a chat: the language to render in, and whether it blocked us."""
+
+    model_config = ConfigDict(frozen=True)
+
+    language: Literal["kk", "ru"] | None = None
+    blocked: bool = False
+
+
+class OutboxHealth(BaseModel):
+    """The admin view of delivery."""
+
+    model_config = ConfigDict(frozen=True)
+
+    pending: int
+    sent_last_hour: int
+    failed: int
+    dropped: int
+    blocked_recipients: int
+    oldest_pending_age: timedelta | None
 
 
 async def enqueue(
@@ -26,6 +82,7 @@ async def enqueue(
 
     Returns False when ``dedup_key`` was queued before (nothing is added). With ``slot``, the
     message last sent to ``chat_id`` for that slot is edited instead of a new one being sent.
+    Call the worker's ``wake()`` after the transaction commits, so delivery starts at once.
     """
     cursor = await conn.execute(
         "INSERT INTO outbox (chat_id, kind, params, dedup_key, slot, created_at, next_attempt)"
@@ -41,3 +98,172 @@ async def enqueue(
         ),
     )
     return cursor.rowcount == 1
+
+
+def _message(row: aiosqlite.Row) -> OutboxMessage:
+    return OutboxMessage(
+        id=row["id"],
+        chat_id=row["chat_id"],
+        kind=row["kind"],
+        params=json.loads(row["params"]),
+        slot=row["slot"],
+        attempts=row["attempts"],
+        created_at=from_db(row["created_at"]),
+        next_attempt=from_db(row["next_attempt"]),
+    )
+
+
+_COLUMNS = "id, chat_id, kind, params, slot, attempts, created_at, next_attempt"
+
+
+async def due_heads(conn: aiosqlite.Connection, now: datetime, limit: int) -> list[OutboxMessage]:
+    """The oldest pending row of each chat, where that row is due; oldest chats first."""
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM outbox AS o"
+        " WHERE o.state = 'pending' AND o.next_attempt <= ?"
+        " AND NOT EXISTS (SELECT 1 FROM outbox AS older"
+        "   WHERE older.chat_id = o.chat_id AND older.state = 'pending' AND older.id < o.id)"
+        " ORDER BY o.id LIMIT ?",
+        (to_db(now), limit),
+    ) as cursor:
+        return [_message(row) for row in await cursor.fetchall()]
+
+
+async def chat_head(conn: aiosqlite.Connection, chat_id: int, now: datetime) -> OutboxMessage | None:
+    """The oldest pending row of one chat, if it is due."""
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM outbox WHERE chat_id = ? AND state = 'pending' ORDER BY id LIMIT 1",
+        (chat_id,),
+    ) as cursor:
+        row = await cursor.fetchone()
+    if row is None or from_db(row["next_attempt"]) > now:
+        return None
+    return _message(row)
+
+
+async def next_due_at(conn: aiosqlite.Connection, now: datetime) -> datetime | None:
+    """When the earliest pending row that is not due yet becomes due."""
+    async with conn.execute(
+        "SELECT MIN(next_attempt) FROM outbox WHERE state = 'pending' AND next_attempt > ?",
+        (to_db(now),),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return from_db(row[0]) if row and row[0] else None
+
+
+async def recipient(conn: aiosqlite.Connection, chat_id: int) -> Recipient:
+    """A private chat's id is its user's id; groups and unknown chats have no user row."""
+    async with conn.execute("SELECT language, blocked FROM users WHERE id = ?", (chat_id,)) as cursor:
+        row = await cursor.fetchone()
+    if row is None:
+        return Recipient()
+    return Recipient(language=row["language"], blocked=bool(row["blocked"]))
+
+
+async def slot_message_id(conn: aiosqlite.Connection, slot: str, chat_id: int) -> int | None:
+    async with conn.execute(
+        "SELECT message_id FROM outbox_slots WHERE slot = ? AND chat_id = ?", (slot, chat_id)
+    ) as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else None
+
+
+async def mark_sent(
+    conn: aiosqlite.Connection, message: OutboxMessage, *, now: datetime, message_id: int | None
+) -> None:
+    """Telegram confirmed the send (or edit); a slot now points at the message it shows."""
+    await conn.execute(
+        "UPDATE outbox SET state = 'sent', sent_at = ?, message_id = ? WHERE id = ? AND state = 'pending'",
+        (to_db(now), message_id, message.id),
+    )
+    if message.slot is not None and message_id is not None:
+        await conn.execute(
+            "INSERT INTO outbox_slots (slot, chat_id, message_id) VALUES (?, ?, ?)"
+            " ON CONFLICT (slot, chat_id) DO UPDATE SET message_id = excluded.message_id",
+            (message.slot, message.chat_id, message_id),
+        )
+
+
+async def postpone(conn: aiosqlite.Connection, message_id: int, *, until: datetime, error: str) -> None:
+    """Try again later without counting a failure (Telegram asked us to slow down)."""
+    await conn.execute(
+        "UPDATE outbox SET next_attempt = ?, last_error = ? WHERE id = ? AND state = 'pending'",
+        (to_db(until), error[:_ERROR_LENGTH], message_id),
+    )
+
+
+async def record_failure(
+    conn: aiosqlite.Connection, message_id: int, *, error: str, retry_at: datetime | None
+) -> None:
+    """Count a failed attempt: retry at ``retry_at``, or park the row as failed when it is None."""
+    if retry_at is None:
+        await conn.execute(
+            "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?"
+            " WHERE id = ? AND state = 'pending'",
+            (error[:_ERROR_LENGTH], message_id),
+        )
+    else:
+        await conn.execute(
+            "UPDATE outbox SET attempts = attempts + 1, next_attempt = ?, last_error = ?"
+            " WHERE id = ? AND state = 'pending'",
+            (to_db(retry_at), error[:_ERROR_LENGTH], message_id),
+        )
+
+
+async def drop_recipient(conn: aiosqlite.Connection, chat_id: int, *, reason: str) -> int:
+    """The chat cannot receive: mark its user blocked and drop everything pending for it.
+
+    ``users.blocked`` is cleared again when the person next writes to the bot
+    (``db.users.record_contact``), so later notifications flow again.
+    """
+    await conn.execute("UPDATE users SET blocked = 1 WHERE id = ?", (chat_id,))
+    cursor = await conn.execute(
+        "UPDATE outbox SET state = 'dropped', last_error = ? WHERE chat_id = ? AND state = 'pending'",
+        (reason[:_ERROR_LENGTH], chat_id),
+    )
+    return cursor.rowcount
+
+
+async def queue_health(conn: aiosqlite.Connection, now: datetime) -> OutboxHealth:
+    async with conn.execute(
+        "SELECT"
+        " (SELECT COUNT(*) FROM outbox WHERE state = 'pending'),"
+        " (SELECT COUNT(*) FROM outbox WHERE state = 'sent' AND sent_at >= ?),"
+        " (SELECT COUNT(*) FROM outbox WHERE state = 'failed'),"
+        " (SELECT COUNT(*) FROM outbox WHERE state = 'dropped'),"
+        " (SELECT COUNT(*) FROM users WHERE blocked = 1),"
+        " (SELECT MIN(created_at) FROM outbox WHERE state = 'pending')",
+        (to_db(now - timedelta(hours=1)),),
+    ) as cursor:
+        row = await cursor.fetchone()
+    assert row is not None
+    oldest = from_db(row[5]) if row[5] else None
+    return OutboxHealth(
+        pending=row[0],
+        sent_last_hour=row[1],
+        failed=row[2],
+        dropped=row[3],
+        blocked_recipients=row[4],
+        oldest_pending_age=max(now - oldest, timedelta(0)) if oldest else None,
+    )
+
+
+async def retry_failed(conn: aiosqlite.Connection, now: datetime) -> int:
+    """Put every failed row back in the queue with a fresh set of attempts; returns how many.
+
+    last_error is kept so the admin view still says what went wrong last time.
+    """
+    cursor = await conn.execute(
+        "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt = ? WHERE state = 'failed'",
+        (to_db(now),),
+    )
+    return cursor.rowcount
+
+
+async def count_by_state(conn: aiosqlite.Connection) -> dict[State, int]:
+    counts: dict[State, int] = {"pending": 0, "sent": 0, "failed": 0, "dropped": 0}
+    async with conn.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state") as cursor:
+        for state, count in await cursor.fetchall():
+            counts[state] = count
+    return counts
+
