@@ -9,6 +9,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.clock import Clock
 from bot.config import Language, Settings
 from bot.i18n import Translator, translator
+from bot.places.search import VillageIndex
 from bot.roles import Member
 from db.database import Database
 
@@ -21,6 +22,8 @@ class Services:
         self.clock = Clock()
         self._db: Database | None = None
         self.on_commit: list[Any] = []
+        self._villages: VillageIndex | None = None
+        self.outbox: Any = None  # the delivery worker, once started
 
     @property
     def config(self) -> Settings:
@@ -33,6 +36,18 @@ class Services:
         if self._db is None:
             raise RuntimeError("database not open")
         return self._db
+
+    @property
+    def villages(self) -> VillageIndex:
+        """The in-memory village search index, loaded at start and after every import."""
+        if self._villages is None:
+            raise RuntimeError("village index not loaded")
+        return self._villages
+
+    async def reload_villages(self) -> VillageIndex:
+        async with self.db.read() as conn:
+            self._villages = await VillageIndex.load(conn)
+        return self._villages
 
     async def open_database(self) -> Database:
         """Open the database once; the first component that needs it opens it."""

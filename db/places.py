@@ -142,7 +142,7 @@ async def areas_with_villages(conn: aiosqlite.Connection, level: str, parent: st
     """Regions (parent None) or a region's districts that have at least one village."""
     column = "region_code" if level == "region" else "district_code"
     async with conn.execute(
-        f"SELECT * FROM areas WHERE level = ? AND (? IS NULL OR parent = ?)"  # noqa: S608 - fixed column
+        f"SELECT * FROM areas WHERE level = ? AND (? IS NULL OR parent = ?)"
         f" AND code IN (SELECT DISTINCT {column} FROM villages) ORDER BY name_ru",
         (level, parent, parent),
     ) as cursor:

@@ -1,0 +1,29 @@
+"""What a person is filling in across several steps, kept in SQLite so it survives a restart."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from bot.clock import to_db
+
+
+async def get_draft(conn: aiosqlite.Connection, user_id: int, flow: str) -> dict[str, Any]:
+    async with conn.execute("SELECT data FROM drafts WHERE user_id = ? AND flow = ?", (user_id, flow)) as cursor:
+        row = await cursor.fetchone()
+    return dict(json.loads(row[0])) if row else {}
+
+
+async def save_draft(conn: aiosqlite.Connection, user_id: int, flow: str, data: dict[str, Any], now: datetime) -> None:
+    await conn.execute(
+        "INSERT INTO drafts (user_id, flow, data, updated) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (user_id, flow) DO UPDATE SET data = excluded.data, updated = excluded.updated",
+        (user_id, flow, json.dumps(data, ensure_ascii=False), to_db(now)),
+    )
+
+
+async def clear_draft(conn: aiosqlite.Connection, user_id: int, flow: str) -> None:
+    await conn.execute("DELETE FROM drafts WHERE user_id = ? AND flow = ?", (user_id, flow))

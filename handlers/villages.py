@@ -1,0 +1,401 @@
+"""Residents: find my village, read its status card, follow it. Staff: set its stage and plan."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import (
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.callbacks import CallbackData
+from bot.context import BotContext
+from bot.i18n import N_, Translator
+from bot.places import notifications, service  # noqa: F401 - notifications registers its renderers
+from bot.places.search import Place
+from bot.places.service import REASONS, STAFF_REASONS, RolloutChange, VillageCard
+from db import places
+from db.places import STAGES
+from handlers.common import MAX_FREE_TEXT, back_to_menu, button, keyboard, reply, requires
+
+log = logging.getLogger(__name__)
+
+
+TYPING_NAME = 0
+PAGE_SIZE = 8
+
+STAGE_NAMES: dict[str, str] = {
+    "none": N_("⚪ Not in the programme yet"),
+    "planned": N_("🗓 Planned"),
+    "design": N_("📐 Design and survey"),
+    "construction": N_("🏗 Construction under way"),
+    "connected": N_("✅ Connected"),
+}
+TECHNOLOGY_NAMES: dict[str, str] = {
+    "fibre": N_("fibre optic"),
+    "satellite": N_("satellite"),
+    "radio": N_("radio link"),
+    "mobile": N_("mobile network"),
+}
+OBJECT_KIND_NAMES: dict[str, str] = {
+    "school": N_("school"),
+    "medical": N_("medical post"),
+    "akimat": N_("akimat"),
+    "library": N_("library"),
+    "other": N_("other building"),
+}
+
+
+class VillageCb(CallbackData, prefix="vl"):
+    action: str  # show, mine, follow, unfollow, search
+    code: str
+
+
+class BrowseCb(CallbackData, prefix="vb"):
+    level: str  # region, district, village
+    code: str
+    page: int = 0
+
+
+class StageCb(CallbackData, prefix="vs"):
+    code: str
+    stage: str | None = None
+    reason: str | None = None
+
+
+def window_text(t: Translator, year: int | None, quarter: int | None) -> str:
+    if year is None:
+        return t._("not set yet")
+    if quarter is None:
+        return t._("{year}", year=str(year))
+    return t._("quarter {quarter} of {year}", quarter=str(quarter), year=str(year))
+
+
+def next_step(t: Translator, card: VillageCard) -> str:
+    village = card.village
+    if village.stage == "connected":
+        return t._("Home internet: ask {operator} to connect your house.",
+                   operator=village.operator or t._("the operator"))
+    if village.stage in ("construction", "design", "planned"):
+        return t._("Follow the village and I will tell you when this changes.")
+    return t._("Your village is not in the programme yet. Tell your akimat that people need internet;"
+               " follow the village to hear if that changes.")
+
+
+def render_card(t: Translator, card: VillageCard) -> str:
+    village = card.village
+    lines = [f"🏡 <b>{_escape(village.name(t.language))}</b>"]
+    if card.district and card.region:
+        lines.append(_escape(f"{card.district.name(t.language)}, {card.region.name(t.language)}"))
+    lines += ["", t._("Stage: {stage}", stage=t._(STAGE_NAMES[village.stage]))]
+    if village.stage != "connected" and village.stage != "none":
+        lines.append(t._("Planned: {window}", window=window_text(t, village.planned_year, village.planned_quarter)))
+    if village.operator:
+        lines.append(t._("Operator: {operator}", operator=village.operator))
+    if village.technology and village.planned_technology and village.planned_technology != village.technology:
+        lines.append(t._("Now {now}, later {later}", now=t._(TECHNOLOGY_NAMES.get(village.technology, "other")),
+                         later=t._(TECHNOLOGY_NAMES.get(village.planned_technology, "other"))))
+    elif village.technology:
+        lines.append(t._("Technology: {technology}", technology=t._(TECHNOLOGY_NAMES.get(village.technology, ""))))
+    elif village.planned_technology:
+        lines.append(t._("Planned technology: {technology}",
+                         technology=t._(TECHNOLOGY_NAMES.get(village.planned_technology, ""))))
+    if card.objects:
+        lines += ["", t._("<b>Buildings</b>")]
+        for item in card.objects:
+            kind = t._(OBJECT_KIND_NAMES[item.kind])
+            if item.connected and item.speed_mbps:
+                lines.append(t._("✅ {name} ({kind}): online, {speed} Mbit/s", name=item.name, kind=kind,
+                                 speed=item.speed_mbps))
+            elif item.connected:
+                lines.append(t._("✅ {name} ({kind}): online", name=item.name, kind=kind))
+            else:
+                lines.append(t._("⏳ {name} ({kind}): not yet", name=item.name, kind=kind))
+    if card.last_change is not None:
+        lines += ["", t._("Updated {date}: {reason}", date=t.date(card.last_change.at),
+                          reason=t._(REASONS.get(card.last_change.reason, REASONS["other"])))]
+    lines += ["", next_step(t, card)]
+    return "\n".join(lines)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def card_keyboard(t: Translator, card: VillageCard, context: BotContext, mine: str | None) -> InlineKeyboardMarkup:
+    code = card.village.code
+    follow = (button(t._("🔕 Stop following"), VillageCb(action="unfollow", code=code)) if card.following
+              else button(t._("🔔 Follow: tell me about changes"), VillageCb(action="follow", code=code)))
+    rows = [[follow]]
+    if mine != code:
+        rows.append([button(t._("🏡 This is my village"), VillageCb(action="mine", code=code))])
+    if context.member.can("staff", code):
+        rows.append([button(t._("🛠 Change stage"), StageCb(code=code))])
+    rows.append([button(t._("🔎 Another village"), VillageCb(action="search", code="-")), back_to_menu(t)])
+    return keyboard(*rows)
+
+
+async def show_card(update: Update, context: BotContext, code: str, *, edit: bool = False) -> None:
+    t = context.t
+    async with context.db.read() as conn:
+        card = await service.village_card(conn, code, context.member.id)
+        mine = await places.my_village(conn, context.member.id)
+    if card is None:
+        await reply(update, context, t._("I could not find that village. Try the search again."))
+        return
+    await reply(update, context, render_card(t, card), card_keyboard(t, card, context, mine), edit=edit)
+
+
+def result_buttons(t: Translator, found: list[Place]) -> list[list[Any]]:
+    return [
+        [button(t._("{village} — {where}", village=p.name(t.language), where=p.where(t.language))[:60],
+                VillageCb(action="show", code=p.code))]
+        for p in found
+    ]
+
+
+async def ask_name(update: Update, context: BotContext, *, edit: bool = False) -> int:
+    t = context.t
+    text = t._("Type the name of your village, in Kazakh or Russian. Or choose it from the list, or share your"
+               " location.")
+    await reply(update, context, text, keyboard(
+        [button(t._("🗺 Choose from the list"), BrowseCb(level="region", code="-"))],
+        [back_to_menu(t)],
+    ), edit=edit)
+    if update.effective_chat is not None and update.effective_chat.type == "private":
+        await context.bot.send_message(
+            update.effective_chat.id, t._("📍 Or share where you are:"),
+            reply_markup=ReplyKeyboardMarkup([[KeyboardButton(t._("📍 Share my location"), request_location=True)]],
+                                             resize_keyboard=True, one_time_keyboard=True),
+        )
+    return TYPING_NAME
+
+
+async def village_entry(update: Update, context: BotContext) -> int:
+    """Menu "My village's internet" and /village: my village's card, or find it first."""
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    async with context.db.read() as conn:
+        # My village, or else the first one I follow.
+        mine = await places.my_village(conn, context.member.id) or next(
+            iter(await places.followed_by(conn, context.member.id)), None
+        )
+    if mine is not None:
+        await show_card(update, context, mine, edit=update.callback_query is not None)
+        return ConversationHandler.END
+    return await ask_name(update, context, edit=update.callback_query is not None)
+
+
+async def search_again(update: Update, context: BotContext) -> int:
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    return await ask_name(update, context)
+
+
+async def name_typed(update: Update, context: BotContext) -> int:
+    """A village name typed any way: the closest matches as buttons."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    t = context.t
+    if len(message.text) > MAX_FREE_TEXT:
+        await reply(update, context, t._("That is too long for a village name. Please type just the name."))
+        return TYPING_NAME
+    found = [match.place for match in context.services.villages.search(message.text, limit=5)]
+    if not found:
+        await reply(update, context, t._("I could not find «{query}». Check the spelling, or choose from the list.",
+                                         query=message.text[:60]),
+                    keyboard([button(t._("🗺 Choose from the list"), BrowseCb(level="region", code="-"))]))
+        return TYPING_NAME
+    await message.reply_text(t._("Here is what I found:"), reply_markup=ReplyKeyboardRemove())
+    await reply(update, context, t._("Which one is yours?"), keyboard(*result_buttons(t, found)))
+    return ConversationHandler.END
+
+
+async def location_shared(update: Update, context: BotContext) -> int:
+    """A shared location: the nearest villages we know coordinates for."""
+    message = update.effective_message
+    assert message is not None and message.location is not None
+    t = context.t
+    nearest = context.services.villages.nearest(message.location.latitude, message.location.longitude, limit=5)
+    await message.reply_text(t._("Villages near you:"), reply_markup=ReplyKeyboardRemove())
+    if not nearest:
+        await reply(update, context, t._("I do not know any villages near there yet. Please type the name."))
+        return TYPING_NAME
+    rows = [[button(t._("{village} — {km} km", village=place.name(t.language), km=round(km)),
+                    VillageCb(action="show", code=place.code))] for place, km in nearest]
+    await reply(update, context, t._("Which one is yours?"), keyboard(*rows))
+    return ConversationHandler.END
+
+
+async def unexpected_in_search(update: Update, context: BotContext) -> int:
+    await reply(update, context, context.t._("Please type the village name as text, or use the buttons."))
+    return TYPING_NAME
+
+
+async def village_button(update: Update, context: BotContext) -> None:
+    """Show / follow / unfollow / make mine."""
+    query = update.callback_query
+    assert query is not None
+    t = context.t
+    data = VillageCb.parse(query.data)
+    if data is None or data.action not in ("show", "mine", "follow", "unfollow"):
+        await query.answer(t._("This button is out of date. Open /menu again."), show_alert=True)
+        return
+    now = context.clock.now()
+    async with context.db.read() as conn:
+        village = await places.get_village(conn, data.code)
+    if village is None:
+        await query.answer(t._("This button is out of date. Open /menu again."), show_alert=True)
+        return
+    if data.action == "mine":
+        async with context.db.transaction() as tx:
+            await places.set_my_village(tx, context.member.id, data.code)
+            await places.follow(tx, context.member.id, data.code, now)
+        await query.answer(t._("Saved as your village. You will hear about changes."))
+    elif data.action == "follow":
+        async with context.db.transaction() as tx:
+            await places.follow(tx, context.member.id, data.code, now)
+        await query.answer(t._("You are following {village}.", village=village.name(t.language)))
+    elif data.action == "unfollow":
+        async with context.db.transaction() as tx:
+            await places.unfollow(tx, context.member.id, data.code)
+        await query.answer(t._("You no longer follow {village}.", village=village.name(t.language)))
+    else:
+        await query.answer()
+    await show_card(update, context, data.code, edit=data.action != "show")
+
+
+async def browse(update: Update, context: BotContext) -> int:
+    """Region → district → village, as paged buttons."""
+    query = update.callback_query
+    assert query is not None
+    t = context.t
+    data = BrowseCb.parse(query.data)
+    if data is None or data.level not in ("region", "district", "village"):
+        await query.answer(t._("This button is out of date. Open /menu again."), show_alert=True)
+        return ConversationHandler.END
+    await query.answer()
+    async with context.db.read() as conn:
+        if data.level == "region":
+            items = [(a.name(t.language), BrowseCb(level="district", code=a.code))
+                     for a in await places.areas_with_villages(conn, "region", None)]
+            title = t._("Choose the region:")
+        elif data.level == "district":
+            items = [(a.name(t.language), BrowseCb(level="village", code=a.code))
+                     for a in await places.areas_with_villages(conn, "district", data.code)]
+            title = t._("Choose the district:")
+        else:
+            items = [(v.name(t.language), VillageCb(action="show", code=v.code))
+                     for v in await places.villages_in(conn, data.code)]
+            title = t._("Choose the village:")
+    items.sort(key=lambda item: item[0])
+    pages = max(1, -(-len(items) // PAGE_SIZE))
+    page = min(max(data.page, 0), pages - 1)
+    shown = items[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
+    rows = [[button(label[:60], target)] for label, target in shown]
+    nav = []
+    if page > 0:
+        nav.append(button(t._("◀️ Back"), BrowseCb(level=data.level, code=data.code, page=page - 1)))
+    if page < pages - 1:
+        nav.append(button(t._("More ▶️"), BrowseCb(level=data.level, code=data.code, page=page + 1)))
+    rows += [nav, [back_to_menu(t)]]
+    text = t._("{title} (page {page} of {pages})", title=title, page=page + 1, pages=pages) if pages > 1 else title
+    await reply(update, context, text, keyboard(*rows), edit=True)
+    return ConversationHandler.END
+
+
+@requires("staff")
+async def stage_button(update: Update, context: BotContext) -> None:
+    """Staff: pick the new stage, then the reason; saved with history and followers told."""
+    query = update.callback_query
+    assert query is not None
+    t = context.t
+    data = StageCb.parse(query.data)
+    async with context.db.read() as conn:
+        village = await places.get_village(conn, data.code) if data else None
+    if data is None or village is None or (data.stage is not None and data.stage not in STAGES) or (
+            data.reason is not None and data.reason not in STAFF_REASONS):
+        await query.answer(t._("This button is out of date. Open /menu again."), show_alert=True)
+        return
+    if not context.member.can("staff", village.code):
+        await query.answer(t._("This village is outside your area."), show_alert=True)
+        return
+    await query.answer()
+    name = village.name(t.language)
+    if data.stage is None:
+        rows = [[button(t._(STAGE_NAMES[stage]), StageCb(code=village.code, stage=stage))] for stage in STAGES]
+        await reply(update, context, t._("{village}: choose the new stage.", village=name),
+                    keyboard(*rows, [back_to_menu(t)]), edit=True)
+        return
+    if data.reason is None:
+        rows = [[button(t._(REASONS[reason]), StageCb(code=village.code, stage=data.stage, reason=reason))]
+                for reason in STAFF_REASONS]
+        await reply(update, context, t._("Why does it change?"), keyboard(*rows, [back_to_menu(t)]), edit=True)
+        return
+    change = RolloutChange(stage=data.stage, planned_year=village.planned_year,  # type: ignore[arg-type]
+                           planned_quarter=village.planned_quarter, operator=village.operator,
+                           technology=village.technology, planned_technology=village.planned_technology,
+                           note=village.note)
+    async with context.db.transaction() as tx:
+        outcome = await service.change_rollout(tx, village, change, reason=data.reason, actor_id=context.member.id,
+                                               now=context.clock.now())
+    context.services.committed()
+    await reply(update, context, t.n_("Saved. {n} follower will be told.", "Saved. {n} followers will be told.",
+                                      outcome.notified), edit=True)
+    await show_card(update, context, village.code)
+
+
+async def startup(app: Application) -> None:  # type: ignore[type-arg]
+    await app.bot_data.reload_villages()
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    search = ConversationHandler(
+        entry_points=[
+            CommandHandler("village", village_entry),
+            CallbackQueryHandler(village_entry, pattern=lambda d: d == "menu:village"),
+            CallbackQueryHandler(search_again, pattern=lambda d: d == "vl:search:-"),
+        ],
+        states={
+            TYPING_NAME: [
+                MessageHandler(filters.TEXT & ~filters.COMMAND, name_typed),
+                MessageHandler(filters.LOCATION, location_shared),
+                MessageHandler(~filters.COMMAND & ~filters.TEXT, unexpected_in_search),
+            ],
+        },
+        fallbacks=[CommandHandler("cancel", _cancel)],
+        name="village_search",
+        persistent=True,
+        conversation_timeout=600,
+        allow_reentry=True,
+    )
+    app.add_handler(search)
+    app.add_handler(MessageHandler(filters.LOCATION & filters.ChatType.PRIVATE, location_shared))
+    app.add_handler(CallbackQueryHandler(village_button, pattern=VillageCb.filter()))
+    app.add_handler(CallbackQueryHandler(browse, pattern=BrowseCb.filter()))
+    app.add_handler(CallbackQueryHandler(stage_button, pattern=StageCb.filter()))
+
+
+async def _cancel(update: Update, context: BotContext) -> int:
+    from handlers.menu import show_menu
+
+    if isinstance(update.effective_message, Message):
+        await update.effective_message.reply_text(context.t._("Cancelled."), reply_markup=ReplyKeyboardRemove())
+    await show_menu(update, context)
+    return ConversationHandler.END
+
+
