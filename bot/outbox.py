@@ -480,6 +480,9 @@ async def run(args: argparse.Namespace) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # With max_retries=0 PTB logs every 429 it hands back as an ERROR with a traceback; the worker
+    # logs the same event once, at INFO, with the chat and the wait.
+    logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
     asyncio.run(run(_arguments(argv)))
     return 0
 
