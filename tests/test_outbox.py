@@ -46,7 +46,7 @@ def render_alert(t: Translator, params: Mapping[str, Any]) -> Rendered:
 
 
 def greeting(language: str, name: str) -> str:
-    return translator(language)._("Hello, {name}! I am AuylNet.", name=name)  # type: ignore[arg-type]
+    return translator(language)._("Hello, {name}! I am AuylNet.", name=name)
 
 
 @pytest.fixture
@@ -115,9 +115,9 @@ async def notify(
     return queued
 
 
-async def states(db: Database) -> dict[str, int]:
+async def states(db: Database) -> dict[outbox.State, int]:
     async with db.read() as conn:
-        return dict(await outbox.count_by_state(conn))
+        return await outbox.count_by_state(conn)
 
 
 async def nothing_pending(db: Database) -> bool:

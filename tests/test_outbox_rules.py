@@ -38,9 +38,9 @@ async def heads(db: Database, now: datetime = NOW, limit: int = 100) -> list[tup
         return [(m.chat_id, m.params["n"]) for m in await outbox.due_heads(conn, now, limit)]
 
 
-async def states(db: Database) -> dict[str, int]:
+async def states(db: Database) -> dict[outbox.State, int]:
     async with db.read() as conn:
-        return dict(await outbox.count_by_state(conn))
+        return await outbox.count_by_state(conn)
 
 
 async def test_each_chat_offers_only_its_oldest_row_and_chats_come_oldest_first(db: Database) -> None:
