@@ -72,9 +72,16 @@ class BrowseCb(CallbackData, prefix="vb"):
 
 
 class StageCb(CallbackData, prefix="vs"):
+    """Staff change a village's stage, then its planned window, then say why."""
+
     code: str
     stage: str | None = None
+    year: int | None = None  # -1: keep the current window
+    quarter: int | None = None  # 0: the whole year
     reason: str | None = None
+
+
+KEEP = -1
 
 
 def window_text(t: Translator, year: int | None, quarter: int | None) -> str:
@@ -320,15 +327,14 @@ async def browse(update: Update, context: BotContext) -> int:
 
 @requires("staff")
 async def stage_button(update: Update, context: BotContext) -> None:
-    """Staff: pick the new stage, then the reason; saved with history and followers told."""
+    """Staff: new stage → planned year → quarter → reason; saved with history, followers told."""
     query = update.callback_query
     assert query is not None
     t = context.t
     data = StageCb.parse(query.data)
     async with context.db.read() as conn:
         village = await places.get_village(conn, data.code) if data else None
-    if data is None or village is None or (data.stage is not None and data.stage not in STAGES) or (
-            data.reason is not None and data.reason not in STAFF_REASONS):
+    if data is None or village is None or not _valid_stage_data(data, context.clock.now().year):
         await query.answer(t._("This button is out of date. Open /menu again."), show_alert=True)
         return
     if not context.member.can("staff", village.code):
@@ -336,20 +342,37 @@ async def stage_button(update: Update, context: BotContext) -> None:
         return
     await query.answer()
     name = village.name(t.language)
+    back = [back_to_menu(t)]
     if data.stage is None:
-        rows = [[button(t._(STAGE_NAMES[stage]), StageCb(code=village.code, stage=stage))] for stage in STAGES]
-        await reply(update, context, t._("{village}: choose the new stage.", village=name),
-                    keyboard(*rows, [back_to_menu(t)]), edit=True)
+        rows = [[button(t._(STAGE_NAMES[stage]), data.model_copy(update={"stage": stage}))] for stage in STAGES]
+        await reply(update, context, t._("{village}: choose the new stage.", village=name), keyboard(*rows, back),
+                    edit=True)
+        return
+    if data.year is None and data.stage in ("planned", "design", "construction"):
+        this_year = context.clock.now().year
+        rows = [[button(str(year), data.model_copy(update={"year": year})) for year in range(this_year, this_year + 4)]]
+        current = window_text(t, village.planned_year, village.planned_quarter)
+        rows.append([button(t._("Keep: {window}", window=current), data.model_copy(update={"year": KEEP, "quarter": 0}))])
+        await reply(update, context, t._("When is it planned to be done?"), keyboard(*rows, back), edit=True)
+        return
+    if data.year is None:
+        data = data.model_copy(update={"year": KEEP, "quarter": 0})
+    if data.quarter is None:
+        rows = [[button(t._("Quarter {n}", n=quarter), data.model_copy(update={"quarter": quarter}))
+                 for quarter in (1, 2, 3, 4)], [button(t._("The whole year"), data.model_copy(update={"quarter": 0}))]]
+        await reply(update, context, t._("Which quarter of {year}?", year=str(data.year)), keyboard(*rows, back),
+                    edit=True)
         return
     if data.reason is None:
-        rows = [[button(t._(REASONS[reason]), StageCb(code=village.code, stage=data.stage, reason=reason))]
-                for reason in STAFF_REASONS]
-        await reply(update, context, t._("Why does it change?"), keyboard(*rows, [back_to_menu(t)]), edit=True)
+        rows = [[button(t._(REASONS[reason]), data.model_copy(update={"reason": reason}))] for reason in STAFF_REASONS]
+        await reply(update, context, t._("Why does it change?"), keyboard(*rows, back), edit=True)
         return
-    change = RolloutChange(stage=data.stage, planned_year=village.planned_year,  # type: ignore[arg-type]
-                           planned_quarter=village.planned_quarter, operator=village.operator,
-                           technology=village.technology, planned_technology=village.planned_technology,
-                           note=village.note)
+    year, quarter = (
+        (village.planned_year, village.planned_quarter) if data.year == KEEP else (data.year, data.quarter or None)
+    )
+    change = RolloutChange(stage=data.stage, planned_year=year, planned_quarter=quarter,  # type: ignore[arg-type]
+                           operator=village.operator, technology=village.technology,
+                           planned_technology=village.planned_technology, note=village.note)
     async with context.db.transaction() as tx:
         outcome = await service.change_rollout(tx, village, change, reason=data.reason, actor_id=context.member.id,
                                                now=context.clock.now())
@@ -357,6 +380,15 @@ async def stage_button(update: Update, context: BotContext) -> None:
     await reply(update, context, t.n_("Saved. {n} follower will be told.", "Saved. {n} followers will be told.",
                                       outcome.notified), edit=True)
     await show_card(update, context, village.code)
+
+
+def _valid_stage_data(data: StageCb, this_year: int) -> bool:
+    return (
+        (data.stage is None or data.stage in STAGES)
+        and (data.year is None or data.year == KEEP or this_year - 1 <= data.year <= this_year + 10)
+        and (data.quarter is None or 0 <= data.quarter <= 4)
+        and (data.reason is None or data.reason in STAFF_REASONS)
+    )
 
 
 async def startup(app: Application) -> None:  # type: ignore[type-arg]

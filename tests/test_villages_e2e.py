@@ -134,10 +134,51 @@ async def test_staff_outside_their_area_cannot_change_a_stage(client, bot_factor
         await greet(sergey, "Русский")
         menu = await sergey.last_message()
         assert menu is not None
-        answer = await sergey.press_data(menu.message_id, f"vs:{SHAKAT}:connected:installed")
+        answer = await sergey.press_data(menu.message_id, f"vs:{SHAKAT}:connected:-1:0:installed")
         assert answer == "Эта кнопка устарела. Откройте /menu заново."  # "installed" is not a staff reason
-        answer = await sergey.press_data(menu.message_id, f"vs:{SHAKAT}:connected:other")
+        answer = await sergey.press_data(menu.message_id, f"vs:{SHAKAT}:connected:-1:0:other")
         assert answer == "Это село не входит в вашу территорию."
         async with app.bot_data.db.read() as conn:
             village = await places.get_village(conn, SHAKAT)
         assert village is not None and village.stage == "construction"
+
+
+async def test_staff_move_a_village_and_its_followers_hear_why(client, bot_factory: BotFactory, clock: Clock) -> None:  # type: ignore[no-untyped-def]
+    async with bot_factory(seed=True) as app:
+        async with app.bot_data.db.transaction() as tx:
+            await users.grant_role(tx, user_id=STAFF_ID, role="staff", scope="5560", actor_id=None, now=clock.now())
+        olga = await client.user("Ольга", language_code="ru")
+        await greet(olga, "Русский")
+        await olga.send("/village")
+        await olga.wait_for(lambda m: "Напишите название" in m.text)
+        await olga.send("Шакат")
+        await olga.press((await olga.wait_for(lambda m: m.text == "Какое из них ваше?")).labels[0])
+        await olga.wait_for(lambda m: "Этап:" in m.text)
+        await olga.press("🔔 Подписаться на новости")
+
+        bolat = await client.user("Болат", id=STAFF_ID, language_code="kk")
+        await greet(bolat, "Қазақша")
+        await bolat.send("/village")
+        await bolat.wait_for(lambda m: "Ауылыңыздың атын" in m.text)
+        await bolat.send("Шақат")
+        await bolat.press((await bolat.wait_for(lambda m: m.text == "Сіздікі қайсысы?")).labels[0])
+        await bolat.wait_for(lambda m: "Кезең:" in m.text)
+        await bolat.press("🛠 Кезеңді өзгерту")
+        await bolat.wait_for(lambda m: "жаңа кезеңді таңдаңыз" in m.text)
+        await bolat.press("🏗 Құрылыс жүріп жатыр")
+        await bolat.wait_for(lambda m: "Қашан" in m.text)
+        await bolat.press(str(clock.now().year + 1))
+        await bolat.wait_for(lambda m: "тоқсаны" in m.text)
+        await bolat.press("2-тоқсан")
+        await bolat.wait_for(lambda m: m.text == "Неге өзгереді?")
+        await bolat.press("ауа райына байланысты кейінге қалды")
+        await bolat.wait_for(lambda m: m.text == "Сақталды. 1 жазылушыға хабарланады.")
+
+        news = await olga.wait_for(lambda m: "изменился плановый срок" in m.text)
+        year = clock.now().year + 1
+        assert news.text.splitlines() == [
+            "Шакат: изменился плановый срок.", f"План: 2-й квартал {year} г.", "Причина: перенесено из-за погоды.",
+        ]
+        async with app.bot_data.db.read() as conn:
+            change = await places.last_change(conn, SHAKAT)
+        assert change is not None and change.actor_id == STAFF_ID and change.reason == "delayed_weather"
