@@ -13,6 +13,7 @@ from bot.callbacks import CallbackData
 from bot.config import LANGUAGES, Language
 from bot.context import BotContext
 from bot.i18n import Translator, pick_language, translator
+from bot.privacy import record_consent
 from bot.roles import InviteOutcome, redeem_invite
 from db import users
 from handlers.common import ROLE_NAMES, MenuCb, back_to_menu, button, keyboard, reply
@@ -41,7 +42,9 @@ async def ask_language(update: Update, context: BotContext) -> None:
     )
     other: Language = "ru" if suggested == "kk" else "kk"
     prompt = "\n".join(
-        translator(code)._("Choose your language:") for code in (suggested, other)
+        [translator(code)._("Choose your language:") for code in (suggested, other)]
+        + ["", *(translator(code)._("By continuing you agree that AuylNet keeps your data: /privacy")
+                 for code in (suggested, other))]
     )
     await reply(update, context, prompt, keyboard(*make_language_keyboard(suggested)))  # type: ignore[arg-type]
 
@@ -102,8 +105,12 @@ async def language_chosen(update: Update, context: BotContext) -> None:
     if choice is None:
         await query.answer(context.t._("This button is out of date. Open /menu again."))
         return
+    first_choice = context.member.account.language is None
     async with context.db.transaction() as tx:
         await users.set_language(tx, context.member.id, choice.code)
+        if first_choice:
+            # The prompt said what continuing means (see /privacy): the press is the logged consent.
+            await record_consent(tx, context.member.id, context.clock.now())
     account = context.member.account.model_copy(update={"language": choice.code})
     from bot.roles import Member
 
@@ -137,6 +144,7 @@ def command_list(t: Translator, roles: Collection[str]) -> list[BotCommand]:
         BotCommand("myreports", t._("My outage reports")),
         BotCommand("classes", t._("Digital-literacy classes")),
         BotCommand("language", t._("Change language")),
+        BotCommand("privacy", t._("My data")),
         BotCommand("help", t._("Help")),
     ]
     roles = set(roles)
@@ -178,6 +186,7 @@ async def settings_screen(update: Update, context: BotContext) -> None:
         keyboard(
             [button(t._("🌐 Language"), MenuCb(item="language"))],
             [button(t._("🏡 My village"), MenuCb(item="village"))],
+            [button(t._("🔒 My data"), MenuCb(item="privacy"))],
             [back_to_menu(t)],
         ),
         edit=True,

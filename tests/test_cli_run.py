@@ -30,7 +30,7 @@ async def test_auylnet_run_serves_a_resident_and_stops_cleanly(sandbox, client: 
         await person.send("/start")
         prompt = await person.next_message(timeout=30)
         # Telegram says "en": the configured default language (ru) is suggested first.
-        assert prompt.text.splitlines() == ["Выберите язык:", "Тілді таңдаңыз:"]
+        assert prompt.text.splitlines()[:2] == ["Выберите язык:", "Тілді таңдаңыз:"]
     finally:
         process.send_signal(signal.SIGINT)
         output, _ = await asyncio.wait_for(process.communicate(), 30)

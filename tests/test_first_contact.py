@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from bot.sandbox.client import SandboxClient
-
 from bot.clock import Clock
+from bot.sandbox.client import SandboxClient
 from db import users
 from tests.conftest import BotFactory
 
@@ -27,7 +26,7 @@ async def test_first_contact_in_kazakh(client: SandboxClient, bot_factory: BotFa
         await aigul.send("/start")
         prompt = await aigul.next_message()
         # The prompt speaks both languages, the suggested one first; so do the buttons.
-        assert prompt.text.splitlines() == ["Тілді таңдаңыз:", "Выберите язык:"]
+        assert prompt.text.splitlines()[:2] == ["Тілді таңдаңыз:", "Выберите язык:"]
         assert [label for label, _ in prompt.buttons[0]] == ["Қазақша", "Русский"]
         await aigul.press("Қазақша")
         menu = await aigul.wait_for(lambda m: "Не істегіңіз келеді?" in m.text)
@@ -44,7 +43,7 @@ async def test_first_contact_in_russian_survives_a_restart(
     async with bot_factory():
         await olga.send("/start")
         prompt = await olga.next_message()
-        assert prompt.text.splitlines() == ["Выберите язык:", "Тілді таңдаңыз:"]
+        assert prompt.text.splitlines()[:2] == ["Выберите язык:", "Тілді таңдаңыз:"]
         assert [label for label, _ in prompt.buttons[0]] == ["Русский", "Қазақша"]
         await olga.press("Русский")
         await olga.wait_for(lambda m: "Что вы хотите сделать?" in m.text)
@@ -178,3 +177,27 @@ async def test_help_explains_by_role(client: SandboxClient, bot_factory: BotFact
         assert "Әкімшілерге" in admin_help.text
         resident_help = await olga.wait_for(lambda m: "AuylNet" in m.text and "/myreports" in m.text)
         assert "/invite" not in resident_help.text
+
+
+async def test_a_resident_sees_and_deletes_their_data(client: SandboxClient, bot_factory: BotFactory) -> None:
+    async with bot_factory(seed=True) as app:
+        olga = await client.user("Ольга", last_name="Петрова", language_code="ru")
+        await olga.send("/start")
+        prompt = await olga.next_message()
+        assert "Продолжая, вы соглашаетесь, что AuylNet хранит ваши данные: /privacy" in prompt.text
+        await olga.press("Русский")
+        await olga.wait_for(lambda m: "Что вы хотите сделать?" in m.text)
+        await olga.send("/privacy")
+        mine = await olga.wait_for(lambda m: "Ваши данные в AuylNet" in m.text)
+        assert "Имя: Ольга Петрова" in mine.text and "Язык: Русский" in mine.text
+        assert "Данные хранятся в Казахстане." in mine.text
+        await olga.press("🗑 Удалить мои данные")
+        await olga.wait_for(lambda m: m.text.startswith("Удалить ваше имя"))
+        await olga.press("🗑 Да, удалить")
+        await olga.wait_for(lambda m: m.text.startswith("Готово: ваши данные удалены."))
+        async with app.bot_data.db.read() as conn:
+            account = await users.get_account(conn, olga.id)
+            trail = await conn.execute_fetchall(
+                "SELECT action FROM audit_log WHERE subject = ? ORDER BY id", (f"user:{olga.id}",))
+        assert account is not None and (account.first_name, account.last_name, account.language) == ("-", None, None)
+        assert [row[0] for row in trail] == ["privacy.consent", "privacy.erase"]
