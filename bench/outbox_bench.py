@@ -7,7 +7,8 @@ and its global limit raised to ``--rate``; the worker runs here, on the other co
 ``rate_global_per_second``. Two phases:
 
 * burst: ``--users`` notifications, one per user, queued in one transaction; throughput is
-  measured from the first delivery to the last, without the initial burst the limit allows;
+  measured from the first delivery to the last (the worker does not spend the one-second burst
+  Telegram's bucket would allow at the start, so this is its sustained rate);
 * steady: ``--steady`` more, queued at 90 % of the limit in batches every 50 ms, each followed by
   ``wake()``; this shows the delay a notification sees when the queue is not backed up.
 
@@ -195,8 +196,7 @@ async def main(users: int, rate: float, steady: int) -> None:
             await db.close()
 
         first, last = min(burst), max(burst)
-        allowed_burst = min(rate, users)  # the limit starts with a full bucket
-        steady_rate = (users - allowed_burst) / (last - first)
+        window_rate = (users - 1) / (last - first)
         raw_rate = users / (last - burst_queued)
         burst_delays = [at - burst_queued for at in burst]
         steady_delays = [arrivals.at[n] - queued_at[n] for n in range(users, users + steady)]
@@ -205,8 +205,7 @@ async def main(users: int, rate: float, steady: int) -> None:
         print(f"limit: {rate:g} messages/s global (sandbox and worker), 1/s per private chat")
         print(f"burst of {users}: {raw_rate:.1f} msgs/s from enqueue to last delivery;")
         print(
-            f"  after the limit's initial burst of {allowed_burst:g}: {steady_rate:.1f} msgs/s"
-            f" = {steady_rate / rate:.1%} of the limit"
+            f"  first to last delivery: {window_rate:.1f} msgs/s = {window_rate / rate:.1%} of the limit"
         )
         print(
             f"  delay p50 {percentile(burst_delays, 0.5):.2f} s, p99 {percentile(burst_delays, 0.99):.2f} s,"
