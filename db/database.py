@@ -77,22 +77,33 @@ class Database:
             yield self._connection
 
     async def schema_version(self) -> int:
+        """How many migrations this database has applied."""
         async with self.read() as conn:
             return await _user_version(conn)
 
     async def migrate(self) -> list[str]:
-        """Apply every migration newer than the database; returns the names applied."""
+        """Apply every migration this database has not applied yet, in order; returns their names.
+
+        Applied migrations are recorded by name, so a migration merged after a later-numbered one
+        still runs.
+        """
         applied: list[str] = []
         async with self._lock:
-            current = await _user_version(self._connection)
-            for number, name, sql in _migrations():
-                if number <= current:
+            await self._connection.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL"
+                " DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')))"
+            )
+            async with self._connection.execute("SELECT name FROM schema_migrations") as cursor:
+                done = {row[0] for row in await cursor.fetchall()}
+            for _number, name, sql in _migrations():
+                if name in done:
                     continue
                 await self._connection.execute("BEGIN IMMEDIATE")
                 try:
                     for statement in _split_sql(sql):
                         await self._connection.execute(statement)
-                    await self._connection.execute(f"PRAGMA user_version={number}")
+                    await self._connection.execute("INSERT INTO schema_migrations (name) VALUES (?)", (name,))
+                    await self._connection.execute(f"PRAGMA user_version={len(done) + len(applied) + 1}")
                 except BaseException:
                     await self._connection.rollback()
                     raise
