@@ -87,7 +87,7 @@ async def test_objects_import_needs_known_villages(db: Database) -> None:
     assert (await import_objects(db, good.encode())).unchanged == 1
     result = await import_objects(db, bad.encode())
     assert result.errors[0].startswith("line 2: kind: Input should be 'school'")
-    missing = await import_objects(db, "kato,kind\n556069100,school\n".encode())
+    missing = await import_objects(db, b"kato,kind\n556069100,school\n")
     assert missing.errors == ["line 1: missing columns: name"]
 
 

@@ -10,13 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.sandbox.client import SandboxClient
-from bot.sandbox.server import run_sandbox
-
 from bot.app import build_application
 from bot.clock import Clock
 from bot.config import Settings
 from bot.runner import polling
+from bot.sandbox.client import SandboxClient
+from bot.sandbox.server import run_sandbox
 from db import users
 from db.database import Database
 from db.models import Role

@@ -7,6 +7,7 @@ again changes nothing.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections.abc import Callable, Iterator
@@ -192,6 +193,13 @@ def read_csv(data: bytes) -> tuple[list[str], Iterator[tuple[int, dict[str, str]
     return header, rows()
 
 
+async def read_input(source: Path | bytes) -> bytes:
+    """The file's bytes, read off the event loop (a whole classifier is over a megabyte)."""
+    if isinstance(source, bytes):
+        return source
+    return await asyncio.to_thread(Path(source).read_bytes)
+
+
 def validate(data: bytes, model: type[Row], required: set[str], result: ImportResult) -> list[tuple[int, Row]]:
     try:
         header, rows = read_csv(data)
@@ -217,13 +225,13 @@ def validate(data: bytes, model: type[Row], required: set[str], result: ImportRe
 
 async def import_kato(db: Database, path: Path | bytes, clock: Clock | None = None) -> ImportResult:
     result = ImportResult("kato")
-    data = path if isinstance(path, bytes) else Path(path).read_bytes()
+    data = await read_input(path)
     rows = validate(data, KatoRow, {"kato", "level", "type_code", "name_ru", "name_kk"}, result)
     if result.errors:
         return result
     areas: dict[str, tuple[str, str | None, str, str]] = {}
     villages: dict[str, tuple[str, str, str | None, str, str, str]] = {}
-    for line, row in rows:
+    for _line, row in rows:
         code = row.kato
         if row.level == "oblast":
             areas[code] = ("region", None, row.name_kk, row.name_ru)
@@ -277,7 +285,7 @@ async def import_plan(db: Database, path: Path | bytes, clock: Clock | None = No
                       on_commit: Callable[[], None] | None = None) -> ImportResult:
     result = ImportResult("plan")
     now = (clock or Clock()).now()
-    data = path if isinstance(path, bytes) else Path(path).read_bytes()
+    data = await read_input(path)
     rows = validate(data, PlanRow, {"kato", "stage"}, result)
     if result.errors:
         return result
@@ -316,7 +324,7 @@ async def import_plan(db: Database, path: Path | bytes, clock: Clock | None = No
 async def import_objects(db: Database, path: Path | bytes, clock: Clock | None = None) -> ImportResult:
     result = ImportResult("objects")
     now = (clock or Clock()).now()
-    data = path if isinstance(path, bytes) else Path(path).read_bytes()
+    data = await read_input(path)
     rows = validate(data, ObjectRow, {"kato", "kind", "name"}, result)
     if result.errors:
         return result

@@ -313,6 +313,15 @@ class TestUser:
                         return await self.press_data(message.message_id, data, wait=wait)
         raise LookupError(f"no button {label!r} in chat {self.chat_id}")
 
+    async def press_on(self, message: SandboxMessage, label: str, *, wait: float = 5.0) -> str | None:
+        """Press the button with this label on one particular message (as it looks now)."""
+        current = next((m for m in await self.messages() if m.message_id == message.message_id), message)
+        for row in current.buttons:
+            for text, data in row:
+                if text == label:
+                    return await self.press_data(current.message_id, data, wait=wait)
+        raise LookupError(f"no button {label!r} on message {message.message_id}")
+
     # --- reading ----------------------------------------------------------------------------------
     async def messages(self) -> list[SandboxMessage]:
         """Every bot message in this chat, as it looks now."""

@@ -36,6 +36,10 @@ class Field:
     required: bool
 
 
+SHARED_MESSAGE_OPTIONS = frozenset({
+    "parse_mode", "disable_notification", "protect_content", "link_preview_options", "allow_paid_broadcast",
+    "message_effect_id", "allow_sending_without_reply",
+})
 _SCALARS = {"String", "Integer", "Float", "Boolean", "True", "InputFile"}
 
 
@@ -69,8 +73,13 @@ class Spec:
     def check_call(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         """The parameters converted to their declared types, or SpecError."""
         fields = self.methods[method]
-        for name in params:
+        for name in list(params):
             if name not in fields:
+                if name in SHARED_MESSAGE_OPTIONS:
+                    # python-telegram-bot sends its message defaults to every message method,
+                    # including edits that do not declare them; Telegram ignores them, so do we.
+                    del params[name]
+                    continue
                 raise SpecError(f'unknown parameter "{name}" for method {method}')
         checked: dict[str, Any] = {}
         for name, spec_field in fields.items():

@@ -1,0 +1,1 @@
+"""Outage reports: tickets for residents, incidents for staff, worked to closure."""
