@@ -6,6 +6,7 @@ table, and everything else in the domain tables, so there is one source of truth
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -24,6 +25,8 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], Services
             update_interval=update_interval,
         )
         self._attached: Services | None = None
+        self._pending: dict[tuple[str, str], object | None] = {}
+        self._writer: asyncio.Task[None] | None = None
 
     def attach(self, services: Services) -> None:
         self._attached = services
@@ -45,19 +48,28 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], Services
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None
     ) -> None:
+        # PTB hands over every changed conversation one by one; writing them together in one
+        # transaction (one fsync) keeps a busy moment from queueing hundreds of commits.
+        self._pending[(name, json.dumps(list(key)))] = new_state
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.get_running_loop().create_task(self._write_pending())
+
+    async def _write_pending(self) -> None:
+        await asyncio.sleep(0)  # let the rest of this persistence round arrive
+        pending, self._pending = self._pending, {}
+        if not pending:
+            return
         db = await self._services.open_database()
-        encoded_key = json.dumps(list(key))
         async with db.transaction() as tx:
-            if new_state is None:
-                await tx.execute(
-                    "DELETE FROM conversations WHERE name = ? AND key = ?", (name, encoded_key)
-                )
-            else:
-                await tx.execute(
-                    "INSERT INTO conversations (name, key, state) VALUES (?, ?, ?)"
-                    " ON CONFLICT (name, key) DO UPDATE SET state = excluded.state",
-                    (name, encoded_key, json.dumps(new_state)),
-                )
+            for (name, encoded_key), new_state in pending.items():
+                if new_state is None:
+                    await tx.execute("DELETE FROM conversations WHERE name = ? AND key = ?", (name, encoded_key))
+                else:
+                    await tx.execute(
+                        "INSERT INTO conversations (name, key, state) VALUES (?, ?, ?)"
+                        " ON CONFLICT (name, key) DO UPDATE SET state = excluded.state",
+                        (name, encoded_key, json.dumps(new_state)),
+                    )
 
     # Nothing else is stored here: see the module docstring.
     async def get_user_data(self) -> dict[int, dict[Any, Any]]:
@@ -100,4 +112,8 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], Services
         return None
 
     async def flush(self) -> None:
-        return None
+        """At shutdown: whatever is still pending reaches the database."""
+        if self._writer is not None:
+            await self._writer
+        if self._pending:
+            await self._write_pending()

@@ -186,3 +186,29 @@ async def test_a_person_is_limited_to_a_few_reports_an_hour(tmp_path: Path) -> N
         again = await file_report(tx, NewReport(1, SHAKAT, "home", "now"), source_key="k5", settings=SETTINGS, now=now)
     assert not again.new and again.report.number == "AN-000001"
     await db.close()
+
+
+async def test_an_outage_nobody_takes_in_time_goes_to_the_admins(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from bot.outages.service import check_service_levels, is_overdue
+
+    settings = Settings(bot_token="1:x", _env_file=None, admin_ids=frozenset({900}), take_within_minutes=60)  # type: ignore[arg-type, call-arg]
+    db = await seeded(tmp_path, 1)
+    clock = Clock()
+    async with db.transaction() as tx:
+        filed = await file_report(tx, NewReport(1, SHAKAT, "school", "today"), source_key="s1", settings=settings,
+                                  now=clock.now())
+    async with db.transaction() as tx:
+        assert await check_service_levels(tx, settings, clock.now() + timedelta(minutes=59)) == 0
+    later = clock.now() + timedelta(minutes=61)
+    assert is_overdue(filed.incident, settings, later)
+    async with db.transaction() as tx:
+        assert await check_service_levels(tx, settings, later) == 1
+        assert await check_service_levels(tx, settings, later + timedelta(minutes=5)) == 0  # once only
+    async with db.read() as conn:
+        rows = await conn.execute_fetchall("SELECT chat_id, kind FROM outbox WHERE kind = 'outage.escalated'")
+        incident = await outages.get_incident(conn, filed.incident.id)
+    assert [tuple(row) for row in rows] == [(900, "outage.escalated")]
+    assert incident is not None and incident.escalated_at is not None
+    await db.close()
