@@ -1,0 +1,1 @@
+"""Digital-literacy classes: scheduling, booking, the waiting list, reminders and attendance."""

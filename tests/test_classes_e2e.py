@@ -1,0 +1,196 @@
+"""Digital-literacy classes, as the people involved live them."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+from bot.classes import service
+from bot.classes.service import NewLesson
+from bot.clock import Clock
+from db import classes, places, users
+from db.database import Database
+from tests.conftest import BotFactory
+
+TRAINER_ID = 620001
+SHAKAT = "556069100"
+
+
+async def greet(person, label: str) -> None:  # type: ignore[no-untyped-def]
+    await person.send("/start")
+    await person.next_message()
+    await person.press(label)
+    await person.wait_for(lambda m: bool(m.buttons) and "?" in m.text)
+
+
+async def open_class(person, list_word: str) -> None:  # type: ignore[no-untyped-def]
+    await person.send("/classes")
+    listing = await person.wait_for(lambda m: list_word in m.text)
+    await person.press_on(listing, listing.labels[0])
+
+
+async def test_a_class_from_scheduling_to_the_register(client, bot_factory: BotFactory, clock: Clock) -> None:  # type: ignore[no-untyped-def]
+    trainer = await client.user("Гүлнар", id=TRAINER_ID, language_code="kk")
+    aigul = await client.user("Айгүл", language_code="kk")
+    olga = await client.user("Ольга", language_code="ru")
+    dana = await client.user("Дана", language_code="kk")
+    async with bot_factory(seed=True) as app:
+        async with app.bot_data.db.transaction() as tx:
+            await users.grant_role(tx, user_id=TRAINER_ID, role="trainer", scope="55", actor_id=None, now=clock.now())
+        await greet(trainer, "Қазақша")
+        for person, label in ((aigul, "Қазақша"), (olga, "Русский"), (dana, "Қазақша")):
+            await greet(person, label)
+            async with app.bot_data.db.transaction() as tx:
+                await places.set_my_village(tx, person.id, SHAKAT)
+
+        # A resident cannot schedule.
+        await aigul.send("/newclass")
+        assert (await aigul.wait_for(lambda m: "рөліне" in m.text)).text == (
+            "Кешіріңіз, бұл тек «оқытушы» рөліне арналған.")
+
+        # The trainer schedules a class for two people, the day after tomorrow at 10:00.
+        await trainer.send("/newclass")
+        await trainer.wait_for(lambda m: "Жаңа сабақ" in m.text)
+        await trainer.send("Шақат")
+        await trainer.press((await trainer.wait_for(lambda m: m.text == "Қай ауыл?")).labels[0])
+        await trainer.wait_for(lambda m: "Нақты қай жерде" in m.text)
+        await trainer.send("№1 мектеп, 12-кабинет")
+        days = await trainer.wait_for(lambda m: "Қай күні?" in m.text)
+        await trainer.press_on(days, days.labels[1])
+        await trainer.wait_for(lambda m: m.text == "Сағат нешеде?")
+        await trainer.press("10:00")
+        await trainer.wait_for(lambda m: m.text == "Қанша уақыт?")
+        await trainer.press("90 мин")
+        await trainer.wait_for(lambda m: m.text == "Тақырыбы?")
+        await trainer.press("Смартфон негіздері")
+        await trainer.wait_for(lambda m: m.text == "Қай тілде?")
+        await trainer.press("Қазақша")
+        await trainer.wait_for(lambda m: "Қанша орын?" in m.text)
+        await trainer.send("2")
+        summary = await trainer.wait_for(lambda m: "Тексеріп" in m.text)
+        assert "Қайда: №1 мектеп, 12-кабинет, Шақат" in summary.text and "2 орын" in summary.text
+        await trainer.press("✅ Сақтау")
+        await trainer.wait_for(lambda m: m.text.startswith("✅ №1 сабақ жоспарланды."))
+
+        # Айгүл books for herself; Ольга books for her mother; the class is full.
+        await open_class(aigul, "Тегін сабақтар")
+        card = await aigul.wait_for(lambda m: "Смартфон негіздері" in m.text and "Қашан:" in m.text)
+        assert "2 орын бос" in card.text
+        await aigul.press("🙋 Өзімді жазу")
+        await aigul.wait_for(lambda m: "неше жаста" in m.text)
+        assert await aigul.press("60 және одан үлкен") == "Жазылдыңыз."
+
+        await open_class(olga, "Бесплатные занятия")
+        await olga.wait_for(lambda m: "Основы смартфона" in m.text)
+        await olga.press("👵 Записать родственника")
+        await olga.wait_for(lambda m: m.text == "Напишите имя родственника:")
+        await olga.send("Мама Нина")
+        await olga.wait_for(lambda m: m.text == "Сколько лет: Мама Нина?")
+        assert await olga.press("60 и старше") == "Вы записаны."
+        full = await olga.wait_for(lambda m: "Мест нет" in m.text or "✅ Записаны: Мама Нина" in m.text)
+        assert "✅ Записаны: Мама Нина" in full.text
+
+        # Дана joins the waiting list; Ольга cancels her mother's seat; Дана is offered it.
+        await open_class(dana, "Тегін сабақтар")
+        await dana.wait_for(lambda m: "Орын жоқ; 0 адам күтуде." in m.text)
+        await dana.press("🙋 Мені күту тізіміне")
+        await dana.wait_for(lambda m: "неше жаста" in m.text)
+        assert await dana.press("30–59 жас") == "Күту тізіміне қосылдыңыз."
+        await olga.press("✖️ Отменить: Мама Нина")
+        offer = await dana.wait_for(lambda m: m.text.startswith("🎟 Орын босады"))
+        await dana.press_on(offer, "✅ Иә, барамын")
+        await dana.wait_for(lambda m: m.text == "✅ Орын сіздікі. Сабақта кездескенше!")
+
+        async with app.bot_data.db.read() as conn:
+            lesson = await classes.get_lesson(conn, 1)
+        assert lesson is not None and lesson.taken == 2 and lesson.waiting == 0
+
+        # The day before: the reminder arrives.
+        clock.advance(lesson.starts_at - timedelta(hours=24) - clock.now() + timedelta(minutes=1))
+        app.bot_data.committed()
+        reminder = await aigul.wait_for(lambda m: m.text.startswith("⏰ 24 сағаттан кейін сабақ"))
+        assert "«Смартфон негіздері»" in reminder.text and "№1 мектеп, 12-кабинет (Шақат)" in reminder.text
+
+    # The bot restarts; the two-hours reminder still comes.
+    async with bot_factory(seed=True) as app:
+        clock.advance(timedelta(hours=22))
+        app.bot_data.committed()
+        await dana.wait_for(lambda m: m.text.startswith("⏰ 2 сағаттан кейін сабақ"), timeout=20)
+
+        # The register: a forged mark from a resident is refused; the trainer marks, adds a walk-in, closes.
+        menu = await aigul.last_message()
+        assert menu is not None
+        assert await aigul.press_data(menu.message_id, "ct:mark:1:1:0") == (
+            "Кешіріңіз, бұл тек «оқытушы» рөліне арналған.")
+        await trainer.send("/myclasses")
+        mine = await trainer.wait_for(lambda m: "Менің сабақтарым" in m.text)
+        await trainer.press_on(mine, mine.labels[0])
+        roster = await trainer.wait_for(lambda m: "келді/келмеді" in m.text)
+        assert roster.labels[:2] == ["⬜ Айгүл (60 және одан үлкен)", "⬜ Дана (30–59 жас)"]
+        await trainer.press_on(roster, "⬜ Айгүл (60 және одан үлкен)")
+        await trainer.wait_for(lambda m: "✅ Айгүл (60 және одан үлкен)" in m.labels)
+        await trainer.press("➕ Жазылмай келген")
+        await trainer.wait_for(lambda m: m.text == "Келген адамның атын жазыңыз:")
+        await trainer.send("Бақыт ата")
+        await trainer.wait_for(lambda m: m.text == "Бақыт ата неше жаста?")
+        await trainer.press("60 және одан үлкен")
+        await trainer.wait_for(lambda m: "✅ Бақыт ата (60 және одан үлкен)" in m.labels)
+        await trainer.press("🏁 Сабақты аяқтау")
+        await trainer.wait_for(lambda m: m.text.startswith("Журналды жабу"))
+        await trainer.press("Иә")
+        closed = await trainer.wait_for(lambda m: m.text.startswith("🏁 Сабақ аяқталды."))
+        assert closed.text.splitlines()[1:] == ["Келгендер: 2", "Келмегендер: 1",
+                                                "60 және одан үлкен жастағылар: 2", "Жазылмай келгендер: 1"]
+
+        await trainer.send("/classstats")
+        numbers = await trainer.wait_for(lambda m: "Менің сабақтарым" in m.text and "қатысу" in m.text)
+        assert "Павлодар облысы: 2 адам оқыды, 60+ жастағы 2, қатысу 67%" in numbers.text
+
+
+async def test_200_residents_book_a_10_seat_class_at_once(tmp_path: Path) -> None:
+    from bot.demo.seed import seed_demo
+
+    db = await Database.open(tmp_path / "classes.db")
+    await seed_demo(db)
+    clock = Clock()
+    async with db.transaction() as tx:
+        for user_id in range(1, 201):
+            await tx.execute("INSERT INTO users (id, first_name, first_seen, last_seen) VALUES (?, 'x', 'x', 'x')",
+                             (user_id,))
+        lesson = await service.create_lesson(
+            tx, NewLesson(SHAKAT, "Мектеп", clock.now() + timedelta(days=3), 60, "egov", "kk", 10),
+            trainer_id=1, now=clock.now())
+    arrival: list[int] = []
+
+    async def book(user_id: int) -> None:
+        async with db.transaction() as tx:
+            await service.book(tx, lesson.id, user_id=user_id, age_group="60plus", attendee_name=None,
+                               source_key=f"u{user_id}", now=clock.now())
+            arrival.append(user_id)
+
+    await asyncio.gather(*(book(user_id) for user_id in range(1, 201)))
+    async with db.read() as conn:
+        booked = await classes.bookings_of(conn, lesson.id, ("booked",))
+        waiting = await classes.bookings_of(conn, lesson.id, ("waiting",))
+    assert len(booked) == 10 and len(waiting) == 190
+    assert [b.user_id for b in booked] == arrival[:10]
+    assert [b.user_id for b in waiting] == arrival[10:]  # the waiting list keeps arrival order
+    await db.close()
+
+
+def test_the_calendar_file_follows_rfc_5545() -> None:
+    from datetime import UTC, datetime
+
+    from db.classes import Lesson
+
+    lesson = Lesson(id=7, trainer_id=1, village_code=SHAKAT, venue="Мектеп, 12-кабинет; 2-қабат",
+                    starts_at=datetime(2026, 12, 1, 5, 0, tzinfo=UTC), minutes=90, topic="egov", language="kk",
+                    capacity=10, state="scheduled")
+    text = service.calendar_file(lesson, "Шақат", "AuylNet сабағы: eGov қызметтері, " + "ұзын " * 10,
+                                 datetime(2026, 11, 23, tzinfo=UTC)).decode()
+    assert text.startswith("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n") and text.endswith("END:VCALENDAR\r\n")
+    assert "DTSTART:20261201T050000Z\r\nDTEND:20261201T063000Z" in text
+    assert "LOCATION:Мектеп\\, 12-кабинет\\; 2-қабат\\, Шақат" in text
+    assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))
+    assert "\r\n " in text  # the long summary was folded
