@@ -21,15 +21,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.app import build_application  # noqa: E402
-from bot.config import Settings  # noqa: E402
-from bot.demo.seed import seed_demo  # noqa: E402
-from bot.runner import polling  # noqa: E402
-from bot.sandbox.client import SandboxClient, TestUser  # noqa: E402
-from bot.sandbox.limits import Limits  # noqa: E402
-from bot.sandbox.server import run_sandbox  # noqa: E402
-from db import places, users  # noqa: E402
-from db.database import Database  # noqa: E402
+from bot.app import build_application
+from bot.config import Settings
+from bot.demo.seed import seed_demo
+from bot.runner import polling
+from bot.sandbox.client import SandboxClient, TestUser
+from bot.sandbox.limits import Limits
+from bot.sandbox.server import run_sandbox
+from db import places, users
+from db.database import Database
 
 TOKEN = "7100000000:" + "R" * 35
 SPEC = Path(__file__).resolve().parents[2] / "shared" / "data" / "botapi-10.0.json"

@@ -21,9 +21,10 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.sandbox.client import SandboxClient  # noqa: E402
+from bot.sandbox.client import SandboxClient
 
 TOKEN = "424242:" + "B" * 35
+SPEC = Path(__file__).resolve().parents[2] / "shared" / "data" / "botapi-10.0.json"
 SERVER = """
 import asyncio, sys
 from bot.sandbox.limits import Limits
@@ -114,8 +115,7 @@ async def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--port", type=int, default=18181)
-    spec = Path(__file__).resolve().parents[2] / "shared" / "data" / "botapi-10.0.json"
-    parser.add_argument("--spec", default=str(spec) if spec.exists() else "-")
+    parser.add_argument("--spec", default=str(SPEC) if SPEC.exists() else "-")
     args = parser.parse_args()
 
     server = start_server(args.port, args.spec)

@@ -21,9 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.places.importer import import_kato  # noqa: E402
-from bot.places.search import Place, VillageIndex  # noqa: E402
-from db.database import Database  # noqa: E402
+from bot.places.importer import import_kato
+from bot.places.search import Place, VillageIndex
+from db.database import Database
 
 DEFAULT_KATO = Path(__file__).resolve().parents[2] / "shared" / "data" / "kato.csv"
 TO_RUSSIAN = str.maketrans("әғқңөұүһі", "агкноуухи")
