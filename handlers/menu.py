@@ -71,7 +71,7 @@ def help_text(t: Translator, member: Member) -> str:
         t._("⚙️ <b>Settings</b>: language, your village, your data."),
     ]
     if member.can("trainer"):
-        parts.append(t._("🧑‍🏫 Trainers: /myclasses to schedule classes and mark attendance."))
+        parts.append(t._("🧑‍🏫 Trainers: /newclass schedules a class, /myclasses keeps the register, /classstats shows the numbers."))
     if member.can("staff"):
         parts.append(
             t._("🛠 Field staff: /install logs an installation, /mylog lists yours,"

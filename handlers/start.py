@@ -155,7 +155,11 @@ def command_list(t: Translator, roles: Collection[str]) -> list[BotCommand]:
             BotCommand("outages", t._("Open outages")),
         ]
     if roles & {"trainer", "admin"}:
-        commands.append(BotCommand("myclasses", t._("My classes (trainer)")))
+        commands += [
+            BotCommand("myclasses", t._("My classes (trainer)")),
+            BotCommand("newclass", t._("Schedule a class")),
+            BotCommand("classstats", t._("Class numbers")),
+        ]
     if "admin" in roles:
         commands += [
             BotCommand("invite", t._("Invite staff, trainers, admins")),
