@@ -27,3 +27,14 @@ async def save_draft(conn: aiosqlite.Connection, user_id: int, flow: str, data: 
 
 async def clear_draft(conn: aiosqlite.Connection, user_id: int, flow: str) -> None:
     await conn.execute("DELETE FROM drafts WHERE user_id = ? AND flow = ?", (user_id, flow))
+
+
+async def update_draft(
+    conn: aiosqlite.Connection, user_id: int, flow: str, changes: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    """Merge ``changes`` into a draft and return the whole draft."""
+    data = await get_draft(conn, user_id, flow)
+    if changes:
+        data.update(changes)
+        await save_draft(conn, user_id, flow, data, now)
+    return data

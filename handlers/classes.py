@@ -25,7 +25,7 @@ from bot.context import BotContext
 from bot.i18n import Translator
 from db import classes, drafts, places, users
 from db.classes import Booking, Lesson
-from handlers.common import MAX_FREE_TEXT, back_to_menu, button, keyboard, reply, requires
+from handlers.common import back_to_menu, button, keyboard, reply, requires, update_draft, village_choices
 
 RELATIVE_NAME, WALK_IN_NAME = 20, 21
 NC_VILLAGE, NC_VENUE, NC_DATE, NC_TIME, NC_LENGTH, NC_TOPIC, NC_LANGUAGE, NC_CAPACITY, NC_CONFIRM = range(30, 39)
@@ -209,10 +209,7 @@ async def relative_named(update: Update, context: BotContext) -> int:
     if not 2 <= len(name) <= 80:
         await reply(update, context, t._("Please type a name of 2 to 80 characters."))
         return RELATIVE_NAME
-    async with context.db.transaction() as tx:
-        draft = await drafts.get_draft(tx, context.member.id, FLOW)
-        draft["relative"] = name
-        await drafts.save_draft(tx, context.member.id, FLOW, draft, context.clock.now())
+    draft = await update_draft(context, FLOW, relative=name)
     await reply(update, context, t._("How old is {name}?", name=name),
                 keyboard(*age_keyboard(t, "relative", int(draft.get("lesson", 0)))))
     return ConversationHandler.END
@@ -294,11 +291,7 @@ async def trainer_screen(update: Update, context: BotContext) -> None:
 
 
 async def _new(context: BotContext, **changes: Any) -> dict[str, Any]:
-    async with context.db.transaction() as tx:
-        data = await drafts.get_draft(tx, context.member.id, "newclass")
-        data.update(changes)
-        await drafts.save_draft(tx, context.member.id, "newclass", data, context.clock.now())
-    return data
+    return await update_draft(context, "newclass", **changes)
 
 
 @requires("trainer")
@@ -316,14 +309,12 @@ async def nc_village_typed(update: Update, context: BotContext) -> int:
     message = update.effective_message
     assert message is not None and message.text is not None
     t = context.t
-    found = [m.place for m in context.services.villages.search(message.text[:MAX_FREE_TEXT], limit=5)
-             if context.member.can("trainer", m.place.code)]
-    if not found:
+    rows = village_choices(context, message.text, lambda code: NewLessonCb(step="village", value=code),
+                           role="trainer")
+    if not rows:
         await reply(update, context, t._("No village in your area matches «{query}». Type it again:",
                                          query=message.text[:60]))
         return NC_VILLAGE
-    rows = [[button(t._("{village} — {where}", village=p.name(t.language), where=p.where(t.language))[:60],
-                    NewLessonCb(step="village", value=p.code))] for p in found]
     await reply(update, context, t._("Which village?"), keyboard(*rows))
     return NC_VILLAGE
 
@@ -638,10 +629,7 @@ async def walk_in_named(update: Update, context: BotContext) -> int:
     if not 2 <= len(name) <= 80:
         await reply(update, context, t._("Please type a name of 2 to 80 characters."))
         return WALK_IN_NAME
-    async with context.db.transaction() as tx:
-        draft = await drafts.get_draft(tx, context.member.id, FLOW)
-        draft["walkin_name"] = name
-        await drafts.save_draft(tx, context.member.id, FLOW, draft, context.clock.now())
+    draft = await update_draft(context, FLOW, walkin_name=name)
     rows = [[button(t._(AGE_NAMES[age]), WalkInCb(lesson=int(draft.get("walkin", 0)), age=age))
              for age in classes.AGE_GROUPS]]
     await reply(update, context, t._("How old is {name}?", name=name), keyboard(*rows))

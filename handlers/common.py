@@ -13,6 +13,7 @@ from telegram.ext import ConversationHandler
 from bot.callbacks import CallbackData
 from bot.context import BotContext
 from bot.i18n import N_, Translator
+from db import drafts
 from db.models import Role
 
 Handler = Callable[[Update, BotContext], Awaitable[Any]]
@@ -102,6 +103,29 @@ def requires(role: Role) -> Callable[[H], H]:
         return checked  # type: ignore[return-value]
 
     return decorate
+
+
+def village_choices(
+    context: BotContext, typed: str, choose: Callable[[str], CallbackData], *, role: Role | None = None
+) -> list[list[InlineKeyboardButton]]:
+    """Buttons for the villages closest to what was typed ("Name — district, region").
+
+    With ``role``, only villages in the member's area for that role are offered.
+    """
+    t = context.t
+    matches = context.services.villages.search(typed[:MAX_FREE_TEXT], limit=5)
+    found = [m.place for m in matches if role is None or context.member.can(role, m.place.code)]
+    return [
+        [button(t._("{village} — {where}", village=p.name(t.language), where=p.where(t.language))[:60],
+                choose(p.code))]
+        for p in found
+    ]
+
+
+async def update_draft(context: BotContext, flow: str, **changes: Any) -> dict[str, Any]:
+    """The member's draft for ``flow`` with ``changes`` merged in (and saved)."""
+    async with context.db.transaction() as tx:
+        return await drafts.update_draft(tx, context.member.id, flow, changes, context.clock.now())
 
 
 async def stale_button(update: Update, context: BotContext) -> None:

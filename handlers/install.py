@@ -20,7 +20,7 @@ from bot.places import service
 from bot.places.service import InstallationError, NewInstallation, check_speed
 from db import drafts, places
 from db.places import OBJECT_KINDS, TECHNOLOGIES
-from handlers.common import MAX_FREE_TEXT, back_to_menu, button, keyboard, reply, requires
+from handlers.common import back_to_menu, button, keyboard, reply, requires, update_draft, village_choices
 from handlers.villages import OBJECT_KIND_NAMES, TECHNOLOGY_NAMES
 
 FLOW = "install"
@@ -58,11 +58,7 @@ async def _draft(context: BotContext) -> dict[str, Any]:
 
 
 async def _save(context: BotContext, **changes: Any) -> dict[str, Any]:
-    async with context.db.transaction() as tx:
-        data = await drafts.get_draft(tx, context.member.id, FLOW)
-        data.update(changes)
-        await drafts.save_draft(tx, context.member.id, FLOW, data, context.clock.now())
-    return data
+    return await update_draft(context, FLOW, **changes)
 
 
 def _cancel_row(context: BotContext) -> list[Any]:
@@ -85,14 +81,11 @@ async def village_typed(update: Update, context: BotContext) -> int:
     message = update.effective_message
     assert message is not None and message.text is not None
     t = context.t
-    found = [m.place for m in context.services.villages.search(message.text[:MAX_FREE_TEXT], limit=5)]
-    found = [p for p in found if context.member.can("staff", p.code)]
-    if not found:
+    rows = village_choices(context, message.text, lambda code: InstallCb(step="v", value=code), role="staff")
+    if not rows:
         await reply(update, context, t._("No village in your area matches «{query}». Type it again:",
                                          query=message.text[:60]), keyboard(_cancel_row(context)))
         return VILLAGE
-    rows = [[button(t._("{village} — {where}", village=p.name(t.language), where=p.where(t.language))[:60],
-                    InstallCb(step="v", value=p.code))] for p in found]
     await reply(update, context, t._("Which village?"), keyboard(*rows, _cancel_row(context)))
     return VILLAGE
 

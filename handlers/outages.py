@@ -30,7 +30,17 @@ from bot.outages.notifications import (
 )
 from bot.outages.service import NewReport, OutageError
 from db import drafts, outages, places
-from handlers.common import MAX_FREE_TEXT, MenuCb, back_to_menu, button, keyboard, reply, requires
+from handlers.common import (
+    MAX_FREE_TEXT,
+    MenuCb,
+    back_to_menu,
+    button,
+    keyboard,
+    reply,
+    requires,
+    update_draft,
+    village_choices,
+)
 
 FLOW = "report"
 VILLAGE, KIND, SINCE, DETAILS = range(4)
@@ -64,12 +74,7 @@ def error_text(context: BotContext, error: OutageError) -> str:
 
 
 async def _draft(context: BotContext, **changes: Any) -> dict[str, Any]:
-    async with context.db.transaction() as tx:
-        data = await drafts.get_draft(tx, context.member.id, FLOW)
-        if changes:
-            data.update(changes)
-            await drafts.save_draft(tx, context.member.id, FLOW, data, context.clock.now())
-    return data
+    return await update_draft(context, FLOW, **changes)
 
 
 # --- residents ------------------------------------------------------------------------------------
@@ -110,13 +115,11 @@ async def village_typed(update: Update, context: BotContext) -> int:
     message = update.effective_message
     assert message is not None and message.text is not None
     t = context.t
-    found = [m.place for m in context.services.villages.search(message.text[:MAX_FREE_TEXT], limit=5)]
-    if not found:
+    rows = village_choices(context, message.text, lambda code: ReportCb(step="v", value=code))
+    if not rows:
         await reply(update, context, t._("I could not find «{query}». Check the spelling, or choose from the list.",
                                          query=message.text[:60]))
         return VILLAGE
-    rows = [[button(t._("{village} — {where}", village=p.name(t.language), where=p.where(t.language))[:60],
-                    ReportCb(step="v", value=p.code))] for p in found]
     await reply(update, context, t._("Which one is yours?"), keyboard(*rows))
     return VILLAGE
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from telegram import (
     InlineKeyboardMarkup,
@@ -26,11 +25,10 @@ from bot.callbacks import CallbackData
 from bot.context import BotContext
 from bot.i18n import N_, Translator
 from bot.places import notifications, service  # noqa: F401 - notifications registers its renderers
-from bot.places.search import Place
 from bot.places.service import REASONS, STAFF_REASONS, RolloutChange, VillageCard
 from db import places
 from db.places import STAGES
-from handlers.common import MAX_FREE_TEXT, back_to_menu, button, keyboard, reply, requires
+from handlers.common import MAX_FREE_TEXT, back_to_menu, button, keyboard, reply, requires, village_choices
 
 log = logging.getLogger(__name__)
 
@@ -167,14 +165,6 @@ async def show_card(update: Update, context: BotContext, code: str, *, edit: boo
     await reply(update, context, render_card(t, card), card_keyboard(t, card, context, mine), edit=edit)
 
 
-def result_buttons(t: Translator, found: list[Place]) -> list[list[Any]]:
-    return [
-        [button(t._("{village} — {where}", village=p.name(t.language), where=p.where(t.language))[:60],
-                VillageCb(action="show", code=p.code))]
-        for p in found
-    ]
-
-
 async def ask_name(update: Update, context: BotContext, *, edit: bool = False) -> int:
     t = context.t
     text = t._("Type the name of your village, in Kazakh or Russian. Or choose it from the list, or share your"
@@ -221,14 +211,14 @@ async def name_typed(update: Update, context: BotContext) -> int:
     if len(message.text) > MAX_FREE_TEXT:
         await reply(update, context, t._("That is too long for a village name. Please type just the name."))
         return TYPING_NAME
-    found = [match.place for match in context.services.villages.search(message.text, limit=5)]
-    if not found:
+    rows = village_choices(context, message.text, lambda code: VillageCb(action="show", code=code))
+    if not rows:
         await reply(update, context, t._("I could not find «{query}». Check the spelling, or choose from the list.",
                                          query=message.text[:60]),
                     keyboard([button(t._("🗺 Choose from the list"), BrowseCb(level="region", code="-"))]))
         return TYPING_NAME
     await message.reply_text(t._("Here is what I found:"), reply_markup=ReplyKeyboardRemove())
-    await reply(update, context, t._("Which one is yours?"), keyboard(*result_buttons(t, found)))
+    await reply(update, context, t._("Which one is yours?"), keyboard(*rows))
     return ConversationHandler.END
 
 
