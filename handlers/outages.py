@@ -337,7 +337,9 @@ async def list_outages(update: Update, context: BotContext) -> None:
     """/outages: open outages in my area, oldest first, overdue ones marked."""
     t = context.t
     query = update.callback_query
-    data = ListCb.parse(query.data) if query is not None else ListCb(mine=bool(context.args and context.args[0] == "mine"))
+    argument = context.args[0] if context.args else ""
+    data = ListCb.parse(query.data) if query is not None else ListCb(mine=argument == "mine")
+    area = argument if argument.isdigit() else ""  # /outages 55: one region (or district) only
     if query is not None:
         await query.answer()
     if data is None:
@@ -351,6 +353,8 @@ async def list_outages(update: Update, context: BotContext) -> None:
             names[incident.id] = village.name(t.language) if village else incident.village_code
     if data.mine:
         found = [i for i in found if i.taken_by == context.member.id]
+    if area:
+        found = [i for i in found if i.village_code.startswith(area)]
     if data.show is not None:
         chosen = next((i for i in found if i.id == data.show), None)
         if chosen is not None:

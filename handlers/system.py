@@ -58,6 +58,14 @@ async def on_error(update: object, context: BotContext) -> None:
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     try:
+        # The error handler gets a fresh context: find the person's language again.
+        if update.effective_user is not None and not context.has_member:
+            async with context.db.read() as conn:
+                account = await users.get_account(conn, update.effective_user.id)
+            context.use_language(
+                (account.language if account else None)
+                or pick_language(update.effective_user.language_code, context.settings.default_language)
+            )
         if update.callback_query is not None:
             await update.callback_query.answer()
         await context.bot.send_message(

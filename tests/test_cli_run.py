@@ -36,3 +36,28 @@ async def test_auylnet_run_serves_a_resident_and_stops_cleanly(sandbox, client: 
         output, _ = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 0, output.decode()
     assert (tmp_path / "live.db").exists()
+
+
+async def test_auylnet_sandbox_runs_alone(tmp_path: Path) -> None:
+    import aiohttp
+
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "sandbox", "--port", "18093", cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        assert process.stdout is not None
+        banner = await asyncio.wait_for(process.stdout.readline(), 30)
+        while b"sandbox on" not in banner:
+            banner = await asyncio.wait_for(process.stdout.readline(), 30)
+        assert b"http://127.0.0.1:18093/" in banner
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"http://127.0.0.1:18093/bot{BOT_TOKEN}/getMe") as response:
+                me = await response.json()
+            async with http.get("http://127.0.0.1:18093/") as page:
+                assert "AuylNet sandbox chat" in await page.text()
+        assert me["ok"] and me["result"]["is_bot"]
+    finally:
+        process.send_signal(signal.SIGINT)
+        await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0

@@ -163,6 +163,10 @@ async def test_odd_input_gets_a_clear_answer(client: SandboxClient, bot_factory:
         assert (await olga.next_message()).text == (
             "Я понимаю только текст и кнопки. Пожалуйста, воспользуйтесь меню."
         )
+        await olga.send_sticker("😀")
+        assert (await olga.next_message()).text == (
+            "Я понимаю только текст и кнопки. Пожалуйста, воспользуйтесь меню."
+        )
 
 
 async def test_help_explains_by_role(client: SandboxClient, bot_factory: BotFactory) -> None:
@@ -201,3 +205,44 @@ async def test_a_resident_sees_and_deletes_their_data(client: SandboxClient, bot
                 "SELECT action FROM audit_log WHERE subject = ? ORDER BY id", (f"user:{olga.id}",))
         assert account is not None and (account.first_name, account.last_name, account.language) == ("-", None, None)
         assert [row[0] for row in trail] == ["privacy.consent", "privacy.erase"]
+
+
+async def test_the_command_menu_speaks_each_language(client: SandboxClient, bot_factory: BotFactory) -> None:
+    async with bot_factory(admin_ids={ADMIN_ID}):
+        russian = {c["command"]: c["description"] for c in await client.commands("ru")}
+        kazakh = {c["command"]: c["description"] for c in await client.commands("kk")}
+        assert russian["report"] == "Сообщить о сбое" and kazakh["report"] == "Ақау туралы хабарлау"
+        assert "invite" not in russian  # residents' menu
+        admin = await client.user("Әсел", id=ADMIN_ID, language_code="ru")
+        await choose_language(admin, "Қазақша")  # Telegram in Russian, AuylNet in Kazakh
+        await admin.wait_for(lambda m: "Не істегіңіз келеді?" in m.text)
+        own = {c["command"]: c["description"] for c in await client.commands("ru", chat_id=admin.id)}
+        assert own["outbox"] == "Хабарламалардың жеткізілуі" and own["menu"] == "Басты мәзір"
+
+
+async def test_an_error_is_told_to_the_person_and_the_bot_goes_on(client: SandboxClient, bot_factory: BotFactory) -> None:
+    async with bot_factory():
+        olga = await client.user("Ольга", language_code="ru")
+        await choose_language(olga, "Русский")
+        await olga.wait_for(lambda m: "Что вы хотите сделать?" in m.text)
+        await client.fault("500", method="sendMessage", count=1)  # Telegram fails the reply once
+        await olga.send("/help")
+        sorry = await olga.next_message()
+        assert sorry.text == "Извините, что-то пошло не так. Попробуйте ещё раз через минуту."
+        await olga.send("/help")
+        assert "AuylNet" in (await olga.next_message()).text
+
+
+async def test_an_admin_sees_notification_delivery(client: SandboxClient, bot_factory: BotFactory) -> None:
+    async with bot_factory(admin_ids={ADMIN_ID}):
+        admin = await client.user("Әсел", id=ADMIN_ID, language_code="ru")
+        await choose_language(admin, "Русский")
+        await admin.wait_for(lambda m: "Что вы хотите сделать?" in m.text)
+        await admin.send("/outbox")
+        health = await admin.wait_for(lambda m: "Доставка уведомлений" in m.text)
+        assert "В очереди: 0" in health.text and "Не доставлено, ждёт администратора: 0" in health.text
+        resident = await client.user("Ольга", language_code="ru")
+        await choose_language(resident, "Русский")
+        await resident.send("/outbox")
+        refusal = await resident.wait_for(lambda m: "только для роли" in m.text)
+        assert refusal.text == "Извините, это доступно только для роли «администратор»."

@@ -119,6 +119,9 @@ async def test_neighbours_report_staff_resolve_and_one_says_no(client, bot_facto
         await bolat.send("/outages")
         listing = await bolat.wait_for(lambda m: "Ашық ақаулар" in m.text)
         assert "#1 Шақат: бүкіл ауыл, 3 өтініш" in listing.text and "#2 Баянауыл" in listing.text
+        await bolat.send("/outages 5536")  # Bayanaul district only
+        district = await bolat.wait_for(lambda m: "Ашық ақаулар" in m.text and "#1 Шақат" not in m.text)
+        assert "#2 Баянауыл" in district.text
 
 
 SETTINGS = Settings(bot_token="1:x", _env_file=None, reports_per_hour=3, mass_outage_reports=50)  # type: ignore[arg-type, call-arg]

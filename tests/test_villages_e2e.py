@@ -182,3 +182,17 @@ async def test_staff_move_a_village_and_its_followers_hear_why(client, bot_facto
         async with app.bot_data.db.read() as conn:
             change = await places.last_change(conn, SHAKAT)
         assert change is not None and change.actor_id == STAFF_ID and change.reason == "delayed_weather"
+
+
+async def test_a_shared_location_lists_the_nearest_villages(client, bot_factory: BotFactory) -> None:  # type: ignore[no-untyped-def]
+    async with bot_factory(seed=True):
+        olga = await client.user("Ольга", language_code="ru")
+        await greet(olga, "Русский")
+        await olga.send("/village")
+        asked = await olga.wait_for(lambda m: "📍 Или отправьте" in m.text)
+        assert asked.keyboard == [["📍 Отправить моё местоположение"]]
+        await olga.send_location(52.11, 76.69)
+        nearest = await olga.wait_for(lambda m: m.text == "Какое из них ваше?")
+        assert nearest.labels[0] == "Шакат — 0 км"
+        await olga.press("Шакат — 0 км")
+        await olga.wait_for(lambda m: "Этап:" in m.text and "Шакат" in m.text)

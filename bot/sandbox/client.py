@@ -183,6 +183,13 @@ class SandboxClient:
     async def limits(self, **limits: float | bool) -> dict[str, Any]:
         return await self.call("POST", "limits", json=limits)  # type: ignore[no-any-return]
 
+    async def commands(self, language_code: str = "", chat_id: int | None = None) -> list[dict[str, str]]:
+        """The command menu the bot set for that Telegram language (and chat)."""
+        params: dict[str, Any] = {"language_code": language_code}
+        if chat_id is not None:
+            params["chat_id"] = chat_id
+        return (await self.call("GET", "commands", params=params))["commands"]  # type: ignore[no-any-return]
+
     async def stats(self) -> dict[str, Any]:
         return await self.call("GET", "stats")  # type: ignore[no-any-return]
 
@@ -250,6 +257,11 @@ class TestUser:
                 "location": {"latitude": latitude, "longitude": longitude},
             },
         )
+
+    async def send_sticker(self, emoji: str = "👍") -> dict[str, Any]:
+        return await self.client.call("POST", "send", json={  # type: ignore[no-any-return]
+            "user_id": self.id, "chat_id": self.chat_id, "sticker": emoji,
+        })
 
     async def send_contact(self, phone_number: str, first_name: str | None = None) -> dict[str, Any]:
         return await self.client.call(
