@@ -107,6 +107,10 @@ async def by_trainer(conn: aiosqlite.Connection, trainer_id: int) -> list[Lesson
         return [_lesson(row) for row in await cursor.fetchall()]
 
 
+async def move_lesson(conn: aiosqlite.Connection, class_id: int, starts_at: datetime, venue: str) -> None:
+    await conn.execute("UPDATE classes SET starts_at = ?, venue = ? WHERE id = ?", (to_db(starts_at), venue, class_id))
+
+
 async def set_lesson_state(conn: aiosqlite.Connection, class_id: int, state: str) -> None:
     await conn.execute("UPDATE classes SET state = ? WHERE id = ?", (state, class_id))
 

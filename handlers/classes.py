@@ -27,7 +27,7 @@ from db import classes, drafts, places, users
 from db.classes import Booking, Lesson
 from handlers.common import back_to_menu, button, keyboard, reply, requires, update_draft, village_choices
 
-RELATIVE_NAME, WALK_IN_NAME = 20, 21
+RELATIVE_NAME, WALK_IN_NAME, NEW_TIME, NEW_VENUE = 20, 21, 22, 23
 NC_VILLAGE, NC_VENUE, NC_DATE, NC_TIME, NC_LENGTH, NC_TOPIC, NC_LANGUAGE, NC_CAPACITY, NC_CONFIRM = range(30, 39)
 FLOW = "classes"
 TIMES = ("10:00", "11:00", "14:00", "15:00", "18:00")
@@ -366,17 +366,8 @@ async def nc_when_typed(update: Update, context: BotContext) -> int:
     message = update.effective_message
     assert message is not None and message.text is not None
     t = context.t
-    match = TYPED_WHEN.match(message.text)
-    today = context.clock.now().astimezone(t.zone).date()
-    try:
-        if match is None:
-            raise ValueError("format")
-        day, month, year, hour, minute = match.groups()
-        chosen = date(int(year or today.year), int(month), int(day))
-        if year is None and chosen < today:
-            chosen = date(today.year + 1, int(month), int(day))
-        starts = datetime(chosen.year, chosen.month, chosen.day, int(hour), int(minute), tzinfo=t.zone)
-    except ValueError:
+    starts = parse_when(message.text, context)
+    if starts is None:
         await reply(update, context, t._("Please type the date and time like 25.12 14:00."))
         return NC_DATE
     if starts <= context.clock.now():
@@ -547,6 +538,8 @@ async def show_roster(update: Update, context: BotContext, lesson_id: int, *, ed
                     TrainerCb(action="mark", lesson=lesson_id, booking=b.id))] for b in roster[:60]]
     rows.append([button(t._("➕ Walk-in"), TrainerCb(action="walkin", lesson=lesson_id)),
                  button(t._("🏁 Close the class"), TrainerCb(action="close", lesson=lesson_id))])
+    rows.append([button(t._("🕐 New time"), TrainerCb(action="time", lesson=lesson_id)),
+                 button(t._("📍 New place"), TrainerCb(action="venue", lesson=lesson_id))])
     rows.append([button(t._("✖️ Cancel the class"), TrainerCb(action="cancel", lesson=lesson_id)), back_to_menu(t)])
     await reply(update, context, "\n".join(lines), keyboard(*rows), edit=edit)
 
@@ -558,7 +551,8 @@ async def trainer_button(update: Update, context: BotContext) -> int | None:
     assert query is not None
     t = context.t
     data = TrainerCb.parse(query.data)
-    if data is None or data.action not in ("mine", "numbers", "roster", "mark", "walkin", "close", "cancel"):
+    if data is None or data.action not in ("mine", "numbers", "roster", "mark", "walkin", "close", "cancel", "time",
+                                           "venue"):
         await query.answer(t._("This button is out of date. Open /menu again."), show_alert=True)
         return ConversationHandler.END
     if data.action == "mine":
@@ -584,6 +578,15 @@ async def trainer_button(update: Update, context: BotContext) -> int | None:
                                                 is_admin=context.member.is_admin)
             await query.answer()
             await show_roster(update, context, lesson.id, edit=True)
+        elif data.action in ("time", "venue"):
+            await query.answer()
+            async with context.db.transaction() as tx:
+                await drafts.save_draft(tx, context.member.id, FLOW, {"move": lesson.id}, now)
+            if data.action == "time":
+                await reply(update, context, t._("Type the new date and time like 25.12 14:00:"))
+                return NEW_TIME
+            await reply(update, context, t._("Type the new venue:"))
+            return NEW_VENUE
         elif data.action == "walkin":
             await query.answer()
             async with context.db.transaction() as tx:
@@ -619,6 +622,56 @@ async def trainer_button(update: Update, context: BotContext) -> int | None:
     except ClassError as error:
         await query.answer(error_text(context, error), show_alert=True)
     return ConversationHandler.END
+
+
+async def new_time_typed(update: Update, context: BotContext) -> int:
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    t = context.t
+    starts = parse_when(message.text, context)
+    if starts is None:
+        await reply(update, context, t._("Please type the date and time like 25.12 14:00."))
+        return NEW_TIME
+    return await _move(update, context, starts_at=starts)
+
+
+async def new_venue_typed(update: Update, context: BotContext) -> int:
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    return await _move(update, context, venue=message.text)
+
+
+async def _move(update: Update, context: BotContext, **change: Any) -> int:
+    t = context.t
+    async with context.db.read() as conn:
+        draft = await drafts.get_draft(conn, context.member.id, FLOW)
+    try:
+        async with context.db.transaction() as tx:
+            told = await service.change_lesson(tx, int(draft.get("move", 0)), trainer_id=context.member.id,
+                                               is_admin=context.member.is_admin, now=context.clock.now(), **change)
+    except ClassError as error:
+        await reply(update, context, error_text(context, error))
+        return NEW_TIME if "starts_at" in change and error.code == "in_the_past" else ConversationHandler.END
+    context.services.committed()
+    await reply(update, context, t.n_("Saved; {n} person is told.", "Saved; {n} people are told.", told))
+    await show_roster(update, context, int(draft["move"]), edit=False)
+    return ConversationHandler.END
+
+
+def parse_when(text: str, context: BotContext) -> datetime | None:
+    """«25.12 14:00» (or with the year) in Asia/Almaty; a date already past this year means next year."""
+    match = TYPED_WHEN.match(text)
+    if match is None:
+        return None
+    today = context.clock.now().astimezone(context.t.zone).date()
+    day, month, year, hour, minute = match.groups()
+    try:
+        chosen = date(int(year or today.year), int(month), int(day))
+        if year is None and chosen < today:
+            chosen = date(today.year + 1, int(month), int(day))
+        return datetime(chosen.year, chosen.month, chosen.day, int(hour), int(minute), tzinfo=context.t.zone)
+    except ValueError:
+        return None
 
 
 async def walk_in_named(update: Update, context: BotContext) -> int:
@@ -740,6 +793,8 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         states={
             RELATIVE_NAME: [MessageHandler(filters.TEXT & ~filters.COMMAND, relative_named)],
             WALK_IN_NAME: [MessageHandler(filters.TEXT & ~filters.COMMAND, walk_in_named)],
+            NEW_TIME: [MessageHandler(filters.TEXT & ~filters.COMMAND, new_time_typed)],
+            NEW_VENUE: [MessageHandler(filters.TEXT & ~filters.COMMAND, new_venue_typed)],
         },
         fallbacks=fallbacks, name="classnames", persistent=True, allow_reentry=True, conversation_timeout=1800,
     )

@@ -194,3 +194,45 @@ def test_the_calendar_file_follows_rfc_5545() -> None:
     assert "LOCATION:Мектеп\\, 12-кабинет\\; 2-қабат\\, Шақат" in text
     assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))
     assert "\r\n " in text  # the long summary was folded
+
+
+async def test_moving_a_class_tells_the_booked_and_moves_their_reminders(tmp_path: Path) -> None:
+    from bot.demo.seed import seed_demo
+    from bot.i18n import Translator
+    from bot.notify import render
+
+    db = await Database.open(tmp_path / "move.db")
+    await seed_demo(db)
+    clock = Clock()
+    async with db.transaction() as tx:
+        for user_id, name in ((1, "Гүлнар"), (2, "Сәуле"), (5, "Ольга")):
+            await tx.execute("INSERT INTO users (id, first_name, language, first_seen, last_seen)"
+                             " VALUES (?, ?, 'ru', 'x', 'x')", (user_id, name))
+        lesson = await service.create_lesson(
+            tx, NewLesson(SHAKAT, "Мектеп", clock.now() + timedelta(days=3), 60, "payments", "ru", 10),
+            trainer_id=1, now=clock.now())
+        await service.book(tx, lesson.id, user_id=5, age_group="30to59", attendee_name=None, source_key="b",
+                           now=clock.now())
+    later = lesson.starts_at + timedelta(days=2)
+    async with db.transaction() as tx:
+        try:
+            await service.change_lesson(tx, lesson.id, trainer_id=2, is_admin=False, now=clock.now(), starts_at=later)
+        except service.ClassError as error:
+            assert error.code == "not_your_class"
+        told = await service.change_lesson(tx, lesson.id, trainer_id=1, is_admin=False, now=clock.now(),
+                                           starts_at=later, venue="Клуб")
+    assert told == 1
+    async with db.read() as conn:
+        rows = await conn.execute_fetchall(
+            "SELECT kind, next_attempt, params FROM outbox WHERE chat_id = 5 AND state = 'pending' ORDER BY id")
+    import json
+
+    kinds = [row[0] for row in rows]
+    assert kinds == ["class.reminder", "class.reminder", "class.changed"]
+    due = sorted(row[1] for row in rows[:2])
+    from bot.clock import to_db
+
+    assert due == [to_db(later - timedelta(hours=24)), to_db(later - timedelta(hours=2))]
+    text = render("class.changed", Translator("ru"), json.loads(rows[2][2])).text
+    assert text.startswith("📢 Занятие перенесено: теперь «Онлайн-платежи», ") and "Клуб (Шакат)" in text
+    await db.close()

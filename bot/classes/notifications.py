@@ -63,3 +63,8 @@ def offer(t: Translator, params: Mapping[str, Any]) -> Rendered:
 def cancelled(t: Translator, params: Mapping[str, Any]) -> Rendered:
     return Rendered(t._("❌ The class {what} is cancelled. Sorry! See /classes for other dates.",
                         what=describe(t, params)))
+
+
+@renderer("class.changed")
+def changed(t: Translator, params: Mapping[str, Any]) -> Rendered:
+    return Rendered(t._("📢 The class has moved: now {what}. Your booking stays.", what=describe(t, params)))

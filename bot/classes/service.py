@@ -211,6 +211,39 @@ async def cancel_lesson(conn: aiosqlite.Connection, class_id: int, *, trainer_id
     return len(told)
 
 
+async def change_lesson(
+    conn: aiosqlite.Connection, class_id: int, *, trainer_id: int, is_admin: bool, now: datetime,
+    starts_at: datetime | None = None, venue: str | None = None,
+) -> int:
+    """Move a class in time or place: everyone booked or waiting is told, reminders follow. Returns how many."""
+    lesson = await _trainers_lesson(conn, class_id, trainer_id, is_admin)
+    if lesson.state != "scheduled":
+        raise ClassError("not_open")
+    new_start = starts_at or lesson.starts_at
+    new_venue = (venue or lesson.venue).strip()
+    if new_start <= now:
+        raise ClassError("in_the_past")
+    if not 2 <= len(new_venue) <= 100:
+        raise ClassError("bad_venue")
+    await classes.move_lesson(conn, class_id, new_start, new_venue)
+    moved = await classes.get_lesson(conn, class_id)
+    village = await places.get_village(conn, lesson.village_code)
+    assert moved is not None and village is not None
+    told = set()
+    for booking in await classes.bookings_of(conn, class_id, ("booked", "waiting", "offered")):
+        if booking.state == "booked":
+            await _drop_reminders(conn, booking.id)
+            await conn.execute("DELETE FROM outbox WHERE state = 'dropped' AND dedup_key LIKE ?",
+                               (f"booking:{booking.id}:reminder:%",))
+            await _schedule_reminders(conn, booking, moved, village, now)
+        if booking.user_id is not None and booking.user_id not in told:
+            told.add(booking.user_id)
+            await outbox.enqueue(conn, chat_id=booking.user_id, kind="class.changed",
+                                 params=lesson_params(moved, village), now=now,
+                                 dedup_key=f"class:{class_id}:changed:{to_db(now)}:{booking.user_id}")
+    return len(told)
+
+
 async def _trainers_lesson(conn: aiosqlite.Connection, class_id: int, trainer_id: int, is_admin: bool) -> Lesson:
     lesson = await classes.get_lesson(conn, class_id)
     if lesson is None:
