@@ -25,7 +25,18 @@ from bot.context import BotContext
 from bot.i18n import Translator
 from db import classes, drafts, places, users
 from db.classes import Booking, Lesson
-from handlers.common import back_to_menu, button, keyboard, reply, requires, update_draft, village_choices
+from handlers.common import (
+    answer_the_question,
+    back_to_menu,
+    button,
+    cancel_flow,
+    keyboard,
+    reply,
+    requires,
+    step_filter,
+    update_draft,
+    village_choices,
+)
 
 RELATIVE_NAME, WALK_IN_NAME, NEW_TIME, NEW_VENUE = 20, 21, 22, 23
 NC_VILLAGE, NC_VENUE, NC_DATE, NC_TIME, NC_LENGTH, NC_TOPIC, NC_LANGUAGE, NC_CAPACITY, NC_CONFIRM = range(30, 39)
@@ -754,36 +765,26 @@ async def startup(app: Application) -> None:  # type: ignore[type-arg]
                                     first=timedelta(seconds=OFFER_CHECK_SECONDS), name="class-offers")
 
 
-async def cancel(update: Update, context: BotContext) -> int:
-    await reply(update, context, context.t._("Cancelled."), keyboard([back_to_menu(context.t)]))
-    return ConversationHandler.END
 
-
-async def unexpected(update: Update, context: BotContext) -> None:
-    await reply(update, context, context.t._("Please answer the question above, or press Cancel."))
-
-
-def _step(name: str) -> Any:
-    return lambda data: isinstance(data, str) and data.startswith(f"cn:{name}:")
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
-    fallbacks = [CommandHandler("cancel", cancel), MessageHandler(~filters.COMMAND, unexpected)]
+    fallbacks = [CommandHandler("cancel", cancel_flow), MessageHandler(~filters.COMMAND, answer_the_question)]
     scheduling = ConversationHandler(
-        entry_points=[CommandHandler("newclass", new_lesson), CallbackQueryHandler(new_lesson, pattern=_step("start"))],
+        entry_points=[CommandHandler("newclass", new_lesson), CallbackQueryHandler(new_lesson, pattern=step_filter("cn", "start"))],
         states={
             NC_VILLAGE: [MessageHandler(filters.TEXT & ~filters.COMMAND, nc_village_typed),
-                         CallbackQueryHandler(nc_village_chosen, pattern=_step("village"))],
+                         CallbackQueryHandler(nc_village_chosen, pattern=step_filter("cn", "village"))],
             NC_VENUE: [MessageHandler(filters.TEXT & ~filters.COMMAND, nc_venue_typed)],
-            NC_DATE: [CallbackQueryHandler(nc_day_chosen, pattern=_step("day")),
+            NC_DATE: [CallbackQueryHandler(nc_day_chosen, pattern=step_filter("cn", "day")),
                       MessageHandler(filters.TEXT & ~filters.COMMAND, nc_when_typed)],
-            NC_TIME: [CallbackQueryHandler(nc_time_chosen, pattern=_step("time"))],
-            NC_LENGTH: [CallbackQueryHandler(nc_length_chosen, pattern=_step("length"))],
-            NC_TOPIC: [CallbackQueryHandler(nc_topic_chosen, pattern=_step("topic"))],
-            NC_LANGUAGE: [CallbackQueryHandler(nc_language_chosen, pattern=_step("language"))],
-            NC_CAPACITY: [CallbackQueryHandler(nc_seats, pattern=_step("seats")),
+            NC_TIME: [CallbackQueryHandler(nc_time_chosen, pattern=step_filter("cn", "time"))],
+            NC_LENGTH: [CallbackQueryHandler(nc_length_chosen, pattern=step_filter("cn", "length"))],
+            NC_TOPIC: [CallbackQueryHandler(nc_topic_chosen, pattern=step_filter("cn", "topic"))],
+            NC_LANGUAGE: [CallbackQueryHandler(nc_language_chosen, pattern=step_filter("cn", "language"))],
+            NC_CAPACITY: [CallbackQueryHandler(nc_seats, pattern=step_filter("cn", "seats")),
                           MessageHandler(filters.TEXT & ~filters.COMMAND, nc_seats)],
-            NC_CONFIRM: [CallbackQueryHandler(nc_save, pattern=_step("save"))],
+            NC_CONFIRM: [CallbackQueryHandler(nc_save, pattern=step_filter("cn", "save"))],
         },
         fallbacks=fallbacks, name="newclass", persistent=True, allow_reentry=True, conversation_timeout=1800,
     )

@@ -128,6 +128,25 @@ async def update_draft(context: BotContext, flow: str, **changes: Any) -> dict[s
         return await drafts.update_draft(tx, context.member.id, flow, changes, context.clock.now())
 
 
+async def cancel_flow(update: Update, context: BotContext) -> int:
+    """/cancel (or a Cancel button) inside any multi-step flow."""
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    await reply(update, context, context.t._("Cancelled."), keyboard([back_to_menu(context.t)]))
+    return ConversationHandler.END
+
+
+async def answer_the_question(update: Update, context: BotContext) -> None:
+    """Something other than what a flow's current step asks for."""
+    await reply(update, context, context.t._("Please answer the question above, or press Cancel."))
+
+
+def step_filter(prefix: str, step: str) -> Callable[[object], bool]:
+    """A CallbackQueryHandler pattern for one step of a flow's typed callback data."""
+    head = f"{prefix}:{step}:"
+    return lambda data: isinstance(data, str) and data.startswith(head)
+
+
 async def stale_button(update: Update, context: BotContext) -> None:
     """Answer a button whose data is out of date or was never ours."""
     if update.callback_query is not None:

@@ -20,7 +20,18 @@ from bot.places import service
 from bot.places.service import InstallationError, NewInstallation, check_speed
 from db import drafts, places
 from db.places import OBJECT_KINDS, TECHNOLOGIES
-from handlers.common import back_to_menu, button, keyboard, reply, requires, update_draft, village_choices
+from handlers.common import (
+    answer_the_question,
+    back_to_menu,
+    button,
+    cancel_flow,
+    keyboard,
+    reply,
+    requires,
+    step_filter,
+    update_draft,
+    village_choices,
+)
 from handlers.villages import OBJECT_KIND_NAMES, TECHNOLOGY_NAMES
 
 FLOW = "install"
@@ -282,17 +293,10 @@ async def save(update: Update, context: BotContext) -> int:
 
 
 async def cancel(update: Update, context: BotContext) -> int:
-    if update.callback_query is not None:
-        await update.callback_query.answer()
     async with context.db.transaction() as tx:
         await drafts.clear_draft(tx, context.member.id, FLOW)
-    await reply(update, context, context.t._("Cancelled."), keyboard([back_to_menu(context.t)]),
-                edit=update.callback_query is not None)
-    return ConversationHandler.END
+    return await cancel_flow(update, context)
 
-
-async def unexpected(update: Update, context: BotContext) -> None:
-    await reply(update, context, context.t._("Please answer the question above, or press Cancel."))
 
 
 @requires("staff")
@@ -356,13 +360,10 @@ async def fix_typed(update: Update, context: BotContext) -> int:
     return ConversationHandler.END
 
 
-def _step(name: str) -> Any:
-    return lambda data: isinstance(data, str) and data.startswith(f"in:{name}:")
-
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
-    cancel_button = CallbackQueryHandler(cancel, pattern=_step("cancel"))
-    anything_else = MessageHandler(~filters.COMMAND, unexpected)
+    cancel_button = CallbackQueryHandler(cancel, pattern=step_filter("in", "cancel"))
+    anything_else = MessageHandler(~filters.COMMAND, answer_the_question)
     flow = ConversationHandler(
         entry_points=[
             CommandHandler("install", start_install),
@@ -372,16 +373,16 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         ],
         states={
             VILLAGE: [MessageHandler(filters.TEXT & ~filters.COMMAND, village_typed),
-                      CallbackQueryHandler(village_chosen, pattern=_step("v"))],
-            OBJECT: [CallbackQueryHandler(object_chosen, pattern=_step("o"))],
-            NEW_KIND: [CallbackQueryHandler(kind_chosen, pattern=_step("k"))],
+                      CallbackQueryHandler(village_chosen, pattern=step_filter("in", "v"))],
+            OBJECT: [CallbackQueryHandler(object_chosen, pattern=step_filter("in", "o"))],
+            NEW_KIND: [CallbackQueryHandler(kind_chosen, pattern=step_filter("in", "k"))],
             NEW_NAME: [MessageHandler(filters.TEXT & ~filters.COMMAND, name_typed)],
-            TECHNOLOGY: [CallbackQueryHandler(technology_chosen, pattern=_step("t"))],
+            TECHNOLOGY: [CallbackQueryHandler(technology_chosen, pattern=step_filter("in", "t"))],
             SPEED: [MessageHandler(filters.TEXT & ~filters.COMMAND, speed_typed)],
-            PHOTO: [MessageHandler(filters.PHOTO, photo_sent), CallbackQueryHandler(skip, pattern=_step("skip"))],
+            PHOTO: [MessageHandler(filters.PHOTO, photo_sent), CallbackQueryHandler(skip, pattern=step_filter("in", "skip"))],
             LOCATION: [MessageHandler(filters.LOCATION, location_sent),
-                       CallbackQueryHandler(skip, pattern=_step("skip"))],
-            CONFIRM: [CallbackQueryHandler(save, pattern=_step("save"))],
+                       CallbackQueryHandler(skip, pattern=step_filter("in", "skip"))],
+            CONFIRM: [CallbackQueryHandler(save, pattern=step_filter("in", "save"))],
             FIX_SPEED: [MessageHandler(filters.TEXT & ~filters.COMMAND, fix_typed)],
         },
         fallbacks=[cancel_button, CommandHandler("cancel", cancel), anything_else],

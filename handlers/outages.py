@@ -33,11 +33,14 @@ from db import drafts, outages, places
 from handlers.common import (
     MAX_FREE_TEXT,
     MenuCb,
+    answer_the_question,
     back_to_menu,
     button,
+    cancel_flow,
     keyboard,
     reply,
     requires,
+    step_filter,
     update_draft,
     village_choices,
 )
@@ -401,19 +404,7 @@ async def startup(app: Application) -> None:  # type: ignore[type-arg]
                                     first=timedelta(seconds=SLA_CHECK_SECONDS), name="outage-service-levels")
 
 
-async def cancel(update: Update, context: BotContext) -> int:
-    if update.callback_query is not None:
-        await update.callback_query.answer()
-    await reply(update, context, context.t._("Cancelled."), keyboard([back_to_menu(context.t)]))
-    return ConversationHandler.END
 
-
-async def unexpected(update: Update, context: BotContext) -> None:
-    await reply(update, context, context.t._("Please answer the question above, or press Cancel."))
-
-
-def _step(name: str) -> Any:
-    return lambda data: isinstance(data, str) and data.startswith(f"rp:{name}:")
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
@@ -422,14 +413,14 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
                       CallbackQueryHandler(start_report, pattern=lambda d: d == "menu:report")],
         states={
             VILLAGE: [MessageHandler(filters.TEXT & ~filters.COMMAND, village_typed),
-                      CallbackQueryHandler(village_chosen, pattern=_step("v"))],
-            KIND: [CallbackQueryHandler(kind_chosen, pattern=_step("k")),
-                   CallbackQueryHandler(other_village, pattern=_step("other"))],
-            SINCE: [CallbackQueryHandler(since_chosen, pattern=_step("s"))],
-            DETAILS: [CallbackQueryHandler(send_report, pattern=_step("send")),
+                      CallbackQueryHandler(village_chosen, pattern=step_filter("rp", "v"))],
+            KIND: [CallbackQueryHandler(kind_chosen, pattern=step_filter("rp", "k")),
+                   CallbackQueryHandler(other_village, pattern=step_filter("rp", "other"))],
+            SINCE: [CallbackQueryHandler(since_chosen, pattern=step_filter("rp", "s"))],
+            DETAILS: [CallbackQueryHandler(send_report, pattern=step_filter("rp", "send")),
                       MessageHandler((filters.TEXT & ~filters.COMMAND) | filters.PHOTO | filters.LOCATION, detail_added)],
         },
-        fallbacks=[CommandHandler("cancel", cancel), MessageHandler(~filters.COMMAND, unexpected)],
+        fallbacks=[CommandHandler("cancel", cancel_flow), MessageHandler(~filters.COMMAND, answer_the_question)],
         name="report",
         persistent=True,
         allow_reentry=True,
