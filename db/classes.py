@@ -107,8 +107,13 @@ async def by_trainer(conn: aiosqlite.Connection, trainer_id: int) -> list[Lesson
         return [_lesson(row) for row in await cursor.fetchall()]
 
 
-async def move_lesson(conn: aiosqlite.Connection, class_id: int, starts_at: datetime, venue: str) -> None:
-    await conn.execute("UPDATE classes SET starts_at = ?, venue = ? WHERE id = ?", (to_db(starts_at), venue, class_id))
+async def update_lesson(
+    conn: aiosqlite.Connection, class_id: int, *, starts_at: datetime, venue: str, capacity: int
+) -> None:
+    await conn.execute(
+        "UPDATE classes SET starts_at = ?, venue = ?, capacity = ? WHERE id = ?",
+        (to_db(starts_at), venue, capacity, class_id),
+    )
 
 
 async def set_lesson_state(conn: aiosqlite.Connection, class_id: int, state: str) -> None:
@@ -184,3 +189,64 @@ async def attendance_rows(conn: aiosqlite.Connection, trainer_id: int | None) ->
         (trainer_id, trainer_id),
     ) as cursor:
         return list(await cursor.fetchall())
+
+
+class DueReminder(BaseModel):
+    """A reminder whose time has come, with what decides whether it still makes sense."""
+
+    model_config = ConfigDict(frozen=True)
+
+    booking_id: int
+    hours: int
+    due_at: datetime
+    booking_state: str
+    class_id: int
+    class_state: str
+    starts_at: datetime
+
+
+async def schedule_reminder(conn: aiosqlite.Connection, booking_id: int, hours: int, due_at: datetime) -> None:
+    await conn.execute(
+        "INSERT INTO class_reminders (booking_id, hours, due_at) VALUES (?, ?, ?)"
+        " ON CONFLICT (booking_id, hours) DO UPDATE SET due_at = excluded.due_at, state = 'pending'",
+        (booking_id, hours, to_db(due_at)),
+    )
+
+
+async def drop_reminders(conn: aiosqlite.Connection, booking_id: int) -> None:
+    await conn.execute(
+        "UPDATE class_reminders SET state = 'dropped' WHERE booking_id = ? AND state = 'pending'", (booking_id,)
+    )
+
+
+async def set_reminder_state(conn: aiosqlite.Connection, booking_id: int, hours: int, state: str) -> None:
+    await conn.execute(
+        "UPDATE class_reminders SET state = ? WHERE booking_id = ? AND hours = ?", (state, booking_id, hours)
+    )
+
+
+async def due_reminders(conn: aiosqlite.Connection, now: datetime) -> list[DueReminder]:
+    """Pending reminders due by ``now``, the nearest to the class first within each booking."""
+    async with conn.execute(
+        "SELECT r.booking_id, r.hours, r.due_at, b.state AS booking_state, c.id AS class_id,"
+        " c.state AS class_state, c.starts_at FROM class_reminders r"
+        " JOIN bookings b ON b.id = r.booking_id JOIN classes c ON c.id = b.class_id"
+        " WHERE r.state = 'pending' AND r.due_at <= ? ORDER BY r.due_at, r.booking_id, r.hours",
+        (to_db(now),),
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return [
+        DueReminder(booking_id=row["booking_id"], hours=row["hours"], due_at=from_db(row["due_at"]),
+                    booking_state=row["booking_state"], class_id=row["class_id"], class_state=row["class_state"],
+                    starts_at=from_db(row["starts_at"]))
+        for row in rows
+    ]
+
+
+async def pending_reminders(conn: aiosqlite.Connection, booking_id: int) -> list[tuple[int, datetime]]:
+    """(hours, due_at) of a booking's reminders still to send."""
+    async with conn.execute(
+        "SELECT hours, due_at FROM class_reminders WHERE booking_id = ? AND state = 'pending' ORDER BY due_at",
+        (booking_id,),
+    ) as cursor:
+        return [(row["hours"], from_db(row["due_at"])) for row in await cursor.fetchall()]

@@ -18,10 +18,10 @@ from telegram.ext import (
 )
 
 from bot.classes import service
-from bot.classes.callbacks import CancelCb, LessonCb, NewLessonCb, OfferCb, TrainerCb, WalkInCb
+from bot.classes.callbacks import CancelCb, ChangeCb, LessonCb, NewLessonCb, OfferCb, TrainerCb, WalkInCb
 from bot.classes.notifications import AGE_NAMES, TOPIC_NAMES
-from bot.classes.service import ClassError, NewLesson
-from bot.context import BotContext
+from bot.classes.service import ClassError, NewLesson, TickResult
+from bot.context import BotContext, Services
 from bot.i18n import Translator
 from db import classes, drafts, places, users
 from db.classes import Booking, Lesson
@@ -38,13 +38,13 @@ from handlers.common import (
     village_choices,
 )
 
-RELATIVE_NAME, WALK_IN_NAME, NEW_TIME, NEW_VENUE = 20, 21, 22, 23
+RELATIVE_NAME, WALK_IN_NAME, NEW_TIME, NEW_VENUE, NEW_SEATS = 20, 21, 22, 23, 24
 NC_VILLAGE, NC_VENUE, NC_DATE, NC_TIME, NC_LENGTH, NC_TOPIC, NC_LANGUAGE, NC_CAPACITY, NC_CONFIRM = range(30, 39)
 FLOW = "classes"
 TIMES = ("10:00", "11:00", "14:00", "15:00", "18:00")
 LENGTHS = ("60", "90", "120")
 CAPACITIES = ("10", "15", "20", "30")
-OFFER_CHECK_SECONDS = 60
+CHECK_SECONDS = 30  # how late a reminder or an expired offer may be noticed
 TYPED_WHEN = re.compile(r"^\s*(\d{1,2})\.(\d{1,2})(?:\.(\d{4}))?\s+(\d{1,2}):(\d{2})\s*$")
 
 
@@ -63,6 +63,8 @@ def error_text(context: BotContext, error: ClassError) -> str:
         "not_booked": t._("This person is not on the roster."),
         "bad_name": t._("Please type a name of 2 to 80 characters."),
         "bad_choice": t._("This button is out of date. Open /menu again."),
+        "outside_area": t._("This village is outside your area."),
+        "below_booked": t._("More people are already booked than that. Choose a bigger number."),
     }
     return texts.get(error.code, t._("Sorry, something went wrong. Please try again in a minute."))
 
@@ -86,15 +88,7 @@ async def list_classes(update: Update, context: BotContext) -> None:
         await update.callback_query.answer()
     now = context.clock.now()
     async with context.db.read() as conn:
-        mine = await places.my_village(conn, context.member.id)
-        village = await places.get_village(conn, mine) if mine else None
-        if village is not None:
-            here = await classes.upcoming(conn, now, village_prefix=village.code)
-            nearby = [lesson for lesson in await classes.upcoming(conn, now, village_prefix=village.district_code[:4])
-                      if lesson.village_code != village.code]
-            found = here + nearby
-        else:
-            found = await classes.upcoming(conn, now)
+        found = await service.classes_near(conn, await places.my_village(conn, context.member.id), now)
         names = {}
         for lesson in found[:10]:
             place = await places.get_village(conn, lesson.village_code)
@@ -353,9 +347,7 @@ async def nc_venue_typed(update: Update, context: BotContext) -> int:
         await reply(update, context, t._("The venue should be 2 to 100 characters."))
         return NC_VENUE
     await _new(context, venue=venue)
-    today = context.clock.now().astimezone(t.zone).date()
-    rows = [[button(t.date(today + timedelta(days=n), "EEE d MMMM"),
-                    NewLessonCb(step="day", value=(today + timedelta(days=n)).isoformat()))] for n in range(1, 8)]
+    rows = day_rows(context, lambda day: NewLessonCb(step="day", value=day))
     await reply(update, context, t._("Which day? Or type the date and time as DD.MM HH:MM"), keyboard(*rows))
     return NC_DATE
 
@@ -487,13 +479,12 @@ async def nc_save(update: Update, context: BotContext) -> int:
     t = context.t
     draft = await _new(context)
     try:
-        if not context.member.can("trainer", draft.get("village", "-")):
-            raise ClassError("unknown_village")
         new = NewLesson(village_code=draft["village"], venue=draft["venue"],
                         starts_at=datetime.fromisoformat(draft["starts"]), minutes=int(draft["minutes"]),
                         topic=draft["topic"], language=draft["language"], capacity=int(draft["capacity"]))
         async with context.db.transaction() as tx:
-            lesson = await service.create_lesson(tx, new, trainer_id=context.member.id, now=context.clock.now())
+            lesson = await service.create_lesson(tx, new, trainer_id=context.member.id, now=context.clock.now(),
+                                                 scopes=context.member.scopes("trainer"))
             await drafts.clear_draft(tx, context.member.id, "newclass")
     except (ClassError, KeyError) as error:
         await query.answer(error_text(context, error if isinstance(error, ClassError) else ClassError("bad_choice")),
@@ -550,7 +541,8 @@ async def show_roster(update: Update, context: BotContext, lesson_id: int, *, ed
     rows.append([button(t._("➕ Walk-in"), TrainerCb(action="walkin", lesson=lesson_id)),
                  button(t._("🏁 Close the class"), TrainerCb(action="close", lesson=lesson_id))])
     rows.append([button(t._("🕐 New time"), TrainerCb(action="time", lesson=lesson_id)),
-                 button(t._("📍 New place"), TrainerCb(action="venue", lesson=lesson_id))])
+                 button(t._("📍 New place"), TrainerCb(action="venue", lesson=lesson_id)),
+                 button(t._("🪑 Seats"), TrainerCb(action="seats", lesson=lesson_id))])
     rows.append([button(t._("✖️ Cancel the class"), TrainerCb(action="cancel", lesson=lesson_id)), back_to_menu(t)])
     await reply(update, context, "\n".join(lines), keyboard(*rows), edit=edit)
 
@@ -563,7 +555,7 @@ async def trainer_button(update: Update, context: BotContext) -> int | None:
     t = context.t
     data = TrainerCb.parse(query.data)
     if data is None or data.action not in ("mine", "numbers", "roster", "mark", "walkin", "close", "cancel", "time",
-                                           "venue"):
+                                           "venue", "seats"):
         await query.answer(t._("This button is out of date. Open /menu again."), show_alert=True)
         return ConversationHandler.END
     if data.action == "mine":
@@ -585,17 +577,24 @@ async def trainer_button(update: Update, context: BotContext) -> int | None:
             await show_roster(update, context, lesson.id, edit=False)
         elif data.action == "mark" and data.booking is not None:
             async with context.db.transaction() as tx:
-                await service.toggle_attendance(tx, data.booking, trainer_id=context.member.id,
-                                                is_admin=context.member.is_admin)
+                # A toggle applied twice would undo itself: a redelivered tap changes nothing.
+                if await users.claim_update(tx, update.update_id, now):
+                    await service.toggle_attendance(tx, data.booking, trainer_id=context.member.id,
+                                                    is_admin=context.member.is_admin)
             await query.answer()
             await show_roster(update, context, lesson.id, edit=True)
-        elif data.action in ("time", "venue"):
+        elif data.action in ("time", "venue", "seats"):
             await query.answer()
             async with context.db.transaction() as tx:
                 await drafts.save_draft(tx, context.member.id, FLOW, {"move": lesson.id}, now)
             if data.action == "time":
-                await reply(update, context, t._("Type the new date and time like 25.12 14:00:"))
+                await reply(update, context, t._("Which day? Or type the new date and time like 25.12 14:00"),
+                            keyboard(*day_rows(context, lambda day: ChangeCb(lesson=lesson.id, day=day))))
                 return NEW_TIME
+            if data.action == "seats":
+                await reply(update, context, t._("How many seats? Or type a number:"), keyboard(
+                    [button(n, ChangeCb(lesson=lesson.id, seats=int(n))) for n in CAPACITIES]))
+                return NEW_SEATS
             await reply(update, context, t._("Type the new venue:"))
             return NEW_VENUE
         elif data.action == "walkin":
@@ -652,21 +651,82 @@ async def new_venue_typed(update: Update, context: BotContext) -> int:
     return await _move(update, context, venue=message.text)
 
 
-async def _move(update: Update, context: BotContext, **change: Any) -> int:
+async def new_seats_typed(update: Update, context: BotContext) -> int:
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    value = message.text.strip()
+    if not value.isdigit() or not 1 <= int(value) <= 200:
+        await reply(update, context, context.t._("The number of seats must be between 1 and 200."))
+        return NEW_SEATS
+    return await _move(update, context, capacity=int(value))
+
+
+async def _move(update: Update, context: BotContext, lesson_id: int | None = None, **change: Any) -> int:
+    """Apply a change to a class (typed, or from a button); the roster follows."""
     t = context.t
-    async with context.db.read() as conn:
-        draft = await drafts.get_draft(conn, context.member.id, FLOW)
+    if lesson_id is None:
+        async with context.db.read() as conn:
+            lesson_id = int((await drafts.get_draft(conn, context.member.id, FLOW)).get("move", 0))
     try:
         async with context.db.transaction() as tx:
-            told = await service.change_lesson(tx, int(draft.get("move", 0)), trainer_id=context.member.id,
-                                               is_admin=context.member.is_admin, now=context.clock.now(), **change)
+            told = await service.change_lesson(tx, lesson_id, trainer_id=context.member.id,
+                                               is_admin=context.member.is_admin, now=context.clock.now(),
+                                               offer_minutes=context.settings.seat_offer_minutes, **change)
     except ClassError as error:
+        if update.callback_query is not None:
+            await update.callback_query.answer(error_text(context, error), show_alert=True)
+            return ConversationHandler.END
         await reply(update, context, error_text(context, error))
-        return NEW_TIME if "starts_at" in change and error.code == "in_the_past" else ConversationHandler.END
+        if error.code == "in_the_past":
+            return NEW_TIME
+        if error.code in ("bad_capacity", "below_booked"):
+            return NEW_SEATS
+        if error.code == "bad_venue":
+            return NEW_VENUE
+        return ConversationHandler.END
     context.services.committed()
-    await reply(update, context, t.n_("Saved; {n} person is told.", "Saved; {n} people are told.", told))
-    await show_roster(update, context, int(draft["move"]), edit=False)
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    await reply(update, context, t.n_("Saved; {n} person is told.", "Saved; {n} people are told.", told)
+                if told else t._("Saved."))
+    await show_roster(update, context, lesson_id, edit=False)
     return ConversationHandler.END
+
+
+@requires("trainer")
+async def change_button(update: Update, context: BotContext) -> int:
+    """A day, then a time, or a number of seats for a class being changed."""
+    query = update.callback_query
+    assert query is not None
+    data = ChangeCb.parse(query.data)
+    try:
+        day = date.fromisoformat(data.day) if data and data.day else None
+    except ValueError:
+        day = None
+    if data is None or (data.day and day is None) or (data.time and not (data.time.isdigit() and len(data.time) == 4)):
+        await query.answer(context.t._("This button is out of date. Open /menu again."), show_alert=True)
+        return ConversationHandler.END
+    if data.seats:
+        return await _move(update, context, data.lesson, capacity=data.seats)
+    if day is not None and not data.time:
+        await query.answer()
+        await reply(update, context, context.t._("What time?"), keyboard(
+            [button(time, ChangeCb(lesson=data.lesson, day=data.day, time=time.replace(":", ""))) for time in TIMES]),
+            edit=True)
+        return NEW_TIME
+    if day is None:
+        await query.answer(context.t._("This button is out of date. Open /menu again."), show_alert=True)
+        return ConversationHandler.END
+    starts = datetime(day.year, day.month, day.day, int(data.time[:2]), int(data.time[2:]), tzinfo=context.t.zone)
+    return await _move(update, context, data.lesson, starts_at=starts)
+
+
+def day_rows(context: BotContext, choose: Any) -> list[list[Any]]:
+    """The next seven days as buttons, in Asia/Almaty."""
+    t = context.t
+    today = context.clock.now().astimezone(t.zone).date()
+    return [[button(t.date(today + timedelta(days=n), "EEE d MMMM"), choose((today + timedelta(days=n)).isoformat()))]
+            for n in range(1, 8)]
 
 
 def parse_when(text: str, context: BotContext) -> datetime | None:
@@ -744,25 +804,29 @@ async def class_numbers(update: Update, context: BotContext) -> None:
         if found.get(level):
             lines += ["", f"<b>{heading}</b>"]
             for item in found[level][:10]:
-                lines.append(t._("{name}: {trained} trained, {seniors} aged 60+, attendance {rate}%",
+                lines.append(t._("{name}: {trained} trained, {seniors} of them aged 60+ ({share}%), attendance {rate}%",
                                  name=names.get(item.code, item.code), trained=item.trained, seniors=item.seniors,
-                                 rate=round(item.attendance_rate * 100)))
+                                 share=round(item.senior_share * 100), rate=round(item.attendance_rate * 100)))
     await reply(update, context, "\n".join(lines), keyboard([back_to_menu(t)]))
 
 
-async def offers_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Every minute: seats not confirmed in time pass to the next person waiting."""
-    services = context.application.bot_data
+async def run_checks(services: Services) -> TickResult:
+    """Pass on expired seat offers and queue due reminders; the job runs it, tests call it directly."""
     async with services.db.transaction() as tx:
-        expired = await service.expire_offers(tx, services.config.seat_offer_minutes, services.clock.now())
-    if expired:
+        result = await service.tick(tx, offer_minutes=services.config.seat_offer_minutes, now=services.clock.now())
+    if result.queued_anything:
         services.committed()
+    return result
+
+
+async def checks_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await run_checks(context.application.bot_data)
 
 
 async def startup(app: Application) -> None:  # type: ignore[type-arg]
     if app.job_queue is not None:
-        app.job_queue.run_repeating(offers_job, interval=timedelta(seconds=OFFER_CHECK_SECONDS),
-                                    first=timedelta(seconds=OFFER_CHECK_SECONDS), name="class-offers")
+        app.job_queue.run_repeating(checks_job, interval=timedelta(seconds=CHECK_SECONDS),
+                                    first=timedelta(seconds=1), name="class-checks")
 
 
 
@@ -790,12 +854,14 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     )
     names = ConversationHandler(
         entry_points=[CallbackQueryHandler(lesson_button, pattern=LessonCb.filter()),
+                      CallbackQueryHandler(change_button, pattern=ChangeCb.filter()),
                       CallbackQueryHandler(trainer_button, pattern=TrainerCb.filter())],
         states={
             RELATIVE_NAME: [MessageHandler(filters.TEXT & ~filters.COMMAND, relative_named)],
             WALK_IN_NAME: [MessageHandler(filters.TEXT & ~filters.COMMAND, walk_in_named)],
             NEW_TIME: [MessageHandler(filters.TEXT & ~filters.COMMAND, new_time_typed)],
             NEW_VENUE: [MessageHandler(filters.TEXT & ~filters.COMMAND, new_venue_typed)],
+            NEW_SEATS: [MessageHandler(filters.TEXT & ~filters.COMMAND, new_seats_typed)],
         },
         fallbacks=fallbacks, name="classnames", persistent=True, allow_reentry=True, conversation_timeout=1800,
     )

@@ -11,6 +11,7 @@ from bot.classes.service import NewLesson
 from bot.clock import Clock
 from db import classes, places, users
 from db.database import Database
+from handlers.classes import run_checks
 from tests.conftest import BotFactory
 
 TRAINER_ID = 620001
@@ -108,14 +109,14 @@ async def test_a_class_from_scheduling_to_the_register(client, bot_factory: BotF
 
         # The day before: the reminder arrives.
         clock.advance(lesson.starts_at - timedelta(hours=24) - clock.now() + timedelta(minutes=1))
-        app.bot_data.committed()
+        assert (await run_checks(app.bot_data)).reminders == 2
         reminder = await aigul.wait_for(lambda m: m.text.startswith("⏰ 24 сағаттан кейін сабақ"))
         assert "«Смартфон негіздері»" in reminder.text and "№1 мектеп, 12-кабинет (Шақат)" in reminder.text
 
     # The bot restarts; the two-hours reminder still comes.
     async with bot_factory(seed=True) as app:
         clock.advance(timedelta(hours=22))
-        app.bot_data.committed()
+        assert (await run_checks(app.bot_data)).reminders == 2
         await dana.wait_for(lambda m: m.text.startswith("⏰ 2 сағаттан кейін сабақ"), timeout=20)
 
         # The register: a forged mark from a resident is refused; the trainer marks, adds a walk-in, closes.
@@ -145,7 +146,7 @@ async def test_a_class_from_scheduling_to_the_register(client, bot_factory: BotF
 
         await trainer.send("/classstats")
         numbers = await trainer.wait_for(lambda m: "Менің сабақтарым" in m.text and "қатысу" in m.text)
-        assert "Павлодар облысы: 2 адам оқыды, 60+ жастағы 2, қатысу 67%" in numbers.text
+        assert "Павлодар облысы: 2 адам оқыды, оның 60+ жастағы 2 (100%), қатысу 67%" in numbers.text
 
 
 async def test_200_residents_book_a_10_seat_class_at_once(tmp_path: Path) -> None:
@@ -195,44 +196,3 @@ def test_the_calendar_file_follows_rfc_5545() -> None:
     assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))
     assert "\r\n " in text  # the long summary was folded
 
-
-async def test_moving_a_class_tells_the_booked_and_moves_their_reminders(tmp_path: Path) -> None:
-    from bot.demo.seed import seed_demo
-    from bot.i18n import Translator
-    from bot.notify import render
-
-    db = await Database.open(tmp_path / "move.db")
-    await seed_demo(db)
-    clock = Clock()
-    async with db.transaction() as tx:
-        for user_id, name in ((1, "Гүлнар"), (2, "Сәуле"), (5, "Ольга")):
-            await tx.execute("INSERT INTO users (id, first_name, language, first_seen, last_seen)"
-                             " VALUES (?, ?, 'ru', 'x', 'x')", (user_id, name))
-        lesson = await service.create_lesson(
-            tx, NewLesson(SHAKAT, "Мектеп", clock.now() + timedelta(days=3), 60, "payments", "ru", 10),
-            trainer_id=1, now=clock.now())
-        await service.book(tx, lesson.id, user_id=5, age_group="30to59", attendee_name=None, source_key="b",
-                           now=clock.now())
-    later = lesson.starts_at + timedelta(days=2)
-    async with db.transaction() as tx:
-        try:
-            await service.change_lesson(tx, lesson.id, trainer_id=2, is_admin=False, now=clock.now(), starts_at=later)
-        except service.ClassError as error:
-            assert error.code == "not_your_class"
-        told = await service.change_lesson(tx, lesson.id, trainer_id=1, is_admin=False, now=clock.now(),
-                                           starts_at=later, venue="Клуб")
-    assert told == 1
-    async with db.read() as conn:
-        rows = await conn.execute_fetchall(
-            "SELECT kind, next_attempt, params FROM outbox WHERE chat_id = 5 AND state = 'pending' ORDER BY id")
-    import json
-
-    kinds = [row[0] for row in rows]
-    assert kinds == ["class.reminder", "class.reminder", "class.changed"]
-    due = sorted(row[1] for row in rows[:2])
-    from bot.clock import to_db
-
-    assert due == [to_db(later - timedelta(hours=24)), to_db(later - timedelta(hours=2))]
-    text = render("class.changed", Translator("ru"), json.loads(rows[2][2])).text
-    assert text.startswith("📢 Занятие перенесено: теперь «Онлайн-платежи», ") and "Клуб (Шакат)" in text
-    await db.close()

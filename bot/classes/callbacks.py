@@ -43,3 +43,12 @@ class NewLessonCb(CallbackData, prefix="cn"):
 class WalkInCb(CallbackData, prefix="cw"):
     lesson: int
     age: str
+
+
+class ChangeCb(CallbackData, prefix="cc"):
+    """A trainer changes a scheduled class: a day (then a time), or a number of seats."""
+
+    lesson: int
+    day: str = ""  # ISO date
+    time: str = ""  # HHMM
+    seats: int = 0

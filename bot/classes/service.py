@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import aiosqlite
 
 from bot.clock import to_db
-from db import classes, outbox, places
+from db import audit, classes, outbox, places
 from db.classes import Booking, Lesson
 
 REMINDERS = (24, 2)  # hours before the start
@@ -41,7 +42,11 @@ def lesson_params(lesson: Lesson, village: places.Village) -> dict[str, object]:
             "minutes": lesson.minutes}
 
 
-async def create_lesson(conn: aiosqlite.Connection, new: NewLesson, *, trainer_id: int, now: datetime) -> Lesson:
+async def create_lesson(conn: aiosqlite.Connection, new: NewLesson, *, trainer_id: int, now: datetime,
+                        scopes: Sequence[str] = ("",)) -> Lesson:
+    """Schedule a class; ``scopes`` are the KATO prefixes the trainer covers ("" is everywhere)."""
+    if not any(new.village_code.startswith(scope) for scope in scopes):
+        raise ClassError("outside_area")
     if new.starts_at <= now:
         raise ClassError("in_the_past")
     if new.topic not in classes.TOPICS or new.language not in ("kk", "ru"):
@@ -58,9 +63,28 @@ async def create_lesson(conn: aiosqlite.Connection, new: NewLesson, *, trainer_i
         conn, trainer_id=trainer_id, village_code=new.village_code, venue=new.venue.strip(), starts_at=new.starts_at,
         minutes=new.minutes, topic=new.topic, language=new.language, capacity=new.capacity, now=now,
     )
+    await audit.record(conn, actor_id=trainer_id, subject=f"class:{class_id}", action="class.create",
+                       detail={"village": new.village_code, "starts_at": to_db(new.starts_at)}, now=now)
     lesson = await classes.get_lesson(conn, class_id)
     assert lesson is not None
     return lesson
+
+
+async def classes_near(conn: aiosqlite.Connection, village_code: str | None, now: datetime) -> list[Lesson]:
+    """Upcoming classes: the resident's village first, then the rest of their district (all, without one)."""
+    if village_code is None:
+        return await classes.upcoming(conn, now)
+    village = await places.get_village(conn, village_code)
+    if village is None:
+        return await classes.upcoming(conn, now)
+    here = await classes.upcoming(conn, now, village_prefix=village.code)
+    district = await classes.upcoming(conn, now, village_prefix=_district_prefix(village.district_code))
+    return here + [lesson for lesson in district if lesson.village_code != village.code]
+
+
+def _district_prefix(district_code: str) -> str:
+    """KATO AABBCCDDD: a district's villages share its first four digits."""
+    return district_code[:4]
 
 
 async def _open_lesson(conn: aiosqlite.Connection, class_id: int, now: datetime) -> tuple[Lesson, places.Village]:
@@ -87,7 +111,7 @@ async def book(
     name = attendee_name.strip()[:MAX_NAME] if attendee_name else None
     if attendee_name is not None and not name:
         raise ClassError("bad_name")
-    lesson, village = await _open_lesson(conn, class_id, now)
+    lesson, _village = await _open_lesson(conn, class_id, now)
     for existing in await classes.my_bookings(conn, user_id, class_id):
         if (existing.attendee_name or None) == name:
             return existing  # booking the same person twice keeps the first booking
@@ -95,31 +119,52 @@ async def book(
     booking = await classes.add_booking(conn, class_id=class_id, user_id=user_id, attendee_name=name,
                                         age_group=age_group, state=state, now=now, source_key=source_key)
     if state == "booked":
-        await _schedule_reminders(conn, booking, lesson, village, now)
+        await _schedule_reminders(conn, booking, lesson.starts_at, now)
     return booking
 
 
-async def _schedule_reminders(conn: aiosqlite.Connection, booking: Booking, lesson: Lesson,
-                              village: places.Village, now: datetime) -> None:
-    """Reminders are outbox rows due at their time: they survive restarts like any notification."""
+async def _schedule_reminders(conn: aiosqlite.Connection, booking: Booking, starts_at: datetime,
+                              now: datetime) -> None:
+    """Reminders wait in SQLite until due (see :func:`release_reminders`), so they survive restarts."""
     if booking.user_id is None:
         return
     for hours in REMINDERS:
-        due = lesson.starts_at - timedelta(hours=hours)
+        due = starts_at - timedelta(hours=hours)
         if due > now:
-            await outbox.enqueue(conn, chat_id=booking.user_id, kind="class.reminder",
-                                 params={**lesson_params(lesson, village), "hours": hours,
-                                         "attendee": booking.attendee_name, "booking": booking.id},
-                                 now=due, dedup_key=f"booking:{booking.id}:reminder:{hours}")
+            await classes.schedule_reminder(conn, booking.id, hours, due)
 
 
-async def _drop_reminders(conn: aiosqlite.Connection, booking_id: int) -> None:
-    keys = [f"booking:{booking_id}:reminder:{hours}" for hours in REMINDERS]
-    await conn.execute(
-        f"UPDATE outbox SET state = 'dropped', last_error = 'booking ended' WHERE state = 'pending'"
-        f" AND dedup_key IN ({','.join('?' * len(keys))})",
-        keys,
-    )
+async def release_reminders(conn: aiosqlite.Connection, now: datetime) -> int:
+    """Queue the reminders whose time has come; returns how many were queued.
+
+    A reminder for a booking or class that has ended is dropped. After downtime both reminders of
+    a booking may be due at once: only the one nearest the class is sent, and it says the real time
+    left, not the planned one.
+    """
+    due = await classes.due_reminders(conn, now)
+    nearest: dict[int, int] = {}
+    for reminder in due:
+        nearest[reminder.booking_id] = min(nearest.get(reminder.booking_id, reminder.hours), reminder.hours)
+    queued = 0
+    for reminder in due:
+        still_useful = (reminder.booking_state == "booked" and reminder.class_state == "scheduled"
+                        and reminder.starts_at > now and nearest[reminder.booking_id] == reminder.hours)
+        if not still_useful:
+            await classes.set_reminder_state(conn, reminder.booking_id, reminder.hours, "dropped")
+            continue
+        booking = await classes.get_booking(conn, reminder.booking_id)
+        lesson = await classes.get_lesson(conn, reminder.class_id)
+        assert booking is not None and booking.user_id is not None and lesson is not None
+        village = await places.get_village(conn, lesson.village_code)
+        assert village is not None
+        hours_left = max(1, round((lesson.starts_at - now) / timedelta(hours=1)))
+        await outbox.enqueue(conn, chat_id=booking.user_id, kind="class.reminder",
+                             params={**lesson_params(lesson, village), "hours": hours_left,
+                                     "attendee": booking.attendee_name, "booking": booking.id},
+                             now=now, dedup_key=f"booking:{booking.id}:reminder:{to_db(reminder.due_at)}")
+        await classes.set_reminder_state(conn, reminder.booking_id, reminder.hours, "sent")
+        queued += 1
+    return queued
 
 
 async def cancel_booking(conn: aiosqlite.Connection, booking_id: int, *, user_id: int, offer_minutes: int,
@@ -129,7 +174,7 @@ async def cancel_booking(conn: aiosqlite.Connection, booking_id: int, *, user_id
         raise ClassError("not_your_booking")
     held_seat = booking.state in classes.HOLDS_SEAT
     await classes.set_booking(conn, booking_id, state="cancelled")
-    await _drop_reminders(conn, booking_id)
+    await classes.drop_reminders(conn, booking_id)
     if held_seat:
         await offer_next_seat(conn, booking.class_id, offer_minutes, now)
     found = await classes.get_booking(conn, booking_id)
@@ -167,10 +212,10 @@ async def answer_offer(conn: aiosqlite.Connection, booking_id: int, *, user_id: 
         raise ClassError("offer_expired")
     if accept:
         await classes.set_booking(conn, booking_id, state="booked", offered_until=None)
-        lesson, village = await _open_lesson(conn, booking.class_id, now)
+        lesson, _village = await _open_lesson(conn, booking.class_id, now)
         updated = await classes.get_booking(conn, booking_id)
         assert updated is not None
-        await _schedule_reminders(conn, updated, lesson, village, now)
+        await _schedule_reminders(conn, updated, lesson.starts_at, now)
         return updated
     await classes.set_booking(conn, booking_id, state="declined")
     await offer_next_seat(conn, booking.class_id, offer_minutes, now)
@@ -188,6 +233,22 @@ async def expire_offers(conn: aiosqlite.Connection, offer_minutes: int, now: dat
     return len(expired)
 
 
+@dataclass(frozen=True)
+class TickResult:
+    offers_passed_on: int
+    reminders: int
+
+    @property
+    def queued_anything(self) -> bool:
+        return bool(self.offers_passed_on or self.reminders)
+
+
+async def tick(conn: aiosqlite.Connection, *, offer_minutes: int, now: datetime) -> TickResult:
+    """The periodic check: expired offers pass on, due reminders go to the outbox."""
+    passed_on = await expire_offers(conn, offer_minutes, now)
+    return TickResult(offers_passed_on=passed_on, reminders=await release_reminders(conn, now))
+
+
 async def cancel_lesson(conn: aiosqlite.Connection, class_id: int, *, trainer_id: int, is_admin: bool,
                         now: datetime) -> int:
     """The trainer cancels: everyone booked, offered or waiting is told. Returns how many."""
@@ -199,10 +260,11 @@ async def cancel_lesson(conn: aiosqlite.Connection, class_id: int, *, trainer_id
     village = await places.get_village(conn, lesson.village_code)
     assert village is not None
     await classes.set_lesson_state(conn, class_id, "cancelled")
+    await audit.record(conn, actor_id=trainer_id, subject=f"class:{class_id}", action="class.cancel", now=now)
     told = set()
     for booking in await classes.bookings_of(conn, class_id, ("booked", "waiting", "offered")):
         await classes.set_booking(conn, booking.id, state="cancelled")
-        await _drop_reminders(conn, booking.id)
+        await classes.drop_reminders(conn, booking.id)
         if booking.user_id is not None and booking.user_id not in told:
             told.add(booking.user_id)
             await outbox.enqueue(conn, chat_id=booking.user_id, kind="class.cancelled",
@@ -213,34 +275,50 @@ async def cancel_lesson(conn: aiosqlite.Connection, class_id: int, *, trainer_id
 
 async def change_lesson(
     conn: aiosqlite.Connection, class_id: int, *, trainer_id: int, is_admin: bool, now: datetime,
-    starts_at: datetime | None = None, venue: str | None = None,
+    starts_at: datetime | None = None, venue: str | None = None, capacity: int | None = None,
+    offer_minutes: int = 120,
 ) -> int:
-    """Move a class in time or place: everyone booked or waiting is told, reminders follow. Returns how many."""
+    """Move a class in time or place, or change its seats. Returns how many people were told.
+
+    A new time or place is told to everyone booked, offered or waiting, and reminders follow the
+    time. More seats go to those waiting (as offers); fewer seats than are already taken is refused.
+    """
     lesson = await _trainers_lesson(conn, class_id, trainer_id, is_admin)
-    if lesson.state != "scheduled":
+    if lesson.state != "scheduled" or lesson.starts_at <= now:
         raise ClassError("not_open")
     new_start = starts_at or lesson.starts_at
-    new_venue = (venue or lesson.venue).strip()
+    new_venue = (venue if venue is not None else lesson.venue).strip()
+    new_capacity = capacity if capacity is not None else lesson.capacity
     if new_start <= now:
         raise ClassError("in_the_past")
     if not 2 <= len(new_venue) <= 100:
         raise ClassError("bad_venue")
-    await classes.move_lesson(conn, class_id, new_start, new_venue)
-    moved = await classes.get_lesson(conn, class_id)
+    if not 1 <= new_capacity <= 200:
+        raise ClassError("bad_capacity")
+    if new_capacity < lesson.taken:
+        raise ClassError("below_booked")
+    await classes.update_lesson(conn, class_id, starts_at=new_start, venue=new_venue, capacity=new_capacity)
+    await audit.record(conn, actor_id=trainer_id, subject=f"class:{class_id}", action="class.change",
+                       detail={"starts_at": to_db(new_start), "venue": new_venue, "capacity": new_capacity}, now=now)
+    for _seat in range(new_capacity - lesson.taken):
+        if await offer_next_seat(conn, class_id, offer_minutes, now) is None:
+            break
+    if new_start == lesson.starts_at and new_venue == lesson.venue:
+        return 0
+    changed = await classes.get_lesson(conn, class_id)
     village = await places.get_village(conn, lesson.village_code)
-    assert moved is not None and village is not None
+    assert changed is not None and village is not None
     told = set()
     for booking in await classes.bookings_of(conn, class_id, ("booked", "waiting", "offered")):
-        if booking.state == "booked":
-            await _drop_reminders(conn, booking.id)
-            await conn.execute("DELETE FROM outbox WHERE state = 'dropped' AND dedup_key LIKE ?",
-                               (f"booking:{booking.id}:reminder:%",))
-            await _schedule_reminders(conn, booking, moved, village, now)
+        if booking.state == "booked" and new_start != lesson.starts_at:
+            await classes.drop_reminders(conn, booking.id)
+            await _schedule_reminders(conn, booking, new_start, now)
+        if booking.state == "offered" and booking.offered_until is not None and booking.offered_until > new_start:
+            await classes.set_booking(conn, booking.id, offered_until=new_start)
         if booking.user_id is not None and booking.user_id not in told:
             told.add(booking.user_id)
             await outbox.enqueue(conn, chat_id=booking.user_id, kind="class.changed",
-                                 params=lesson_params(moved, village), now=now,
-                                 dedup_key=f"class:{class_id}:changed:{to_db(now)}:{booking.user_id}")
+                                 params=lesson_params(changed, village), now=now)
     return len(told)
 
 
@@ -300,7 +378,7 @@ async def close_lesson(conn: aiosqlite.Connection, class_id: int, *, trainer_id:
             await classes.set_booking(conn, booking.id, attendance="absent")
     for booking in await classes.bookings_of(conn, class_id, ("waiting", "offered")):
         await classes.set_booking(conn, booking.id, state="cancelled")
-        await _drop_reminders(conn, booking.id)
+        await classes.drop_reminders(conn, booking.id)
     await classes.set_lesson_state(conn, class_id, "closed")
     present = [b for b in roster if b.attendance == "present"]
     return Summary(present=len(present), no_shows=len(roster) - len(present),
@@ -311,9 +389,13 @@ async def close_lesson(conn: aiosqlite.Connection, class_id: int, *, trainer_id:
 @dataclass(frozen=True)
 class AreaNumbers:
     code: str
-    trained: int
-    seniors: int
-    attendance_rate: float
+    trained: int  # present at a closed class
+    seniors: int  # of them, aged 60+
+    attendance_rate: float  # present ÷ on the register
+
+    @property
+    def senior_share(self) -> float:
+        return self.seniors / self.trained if self.trained else 0.0
 
 
 async def numbers(conn: aiosqlite.Connection, trainer_id: int | None) -> dict[str, list[AreaNumbers]]:
