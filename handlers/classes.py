@@ -45,6 +45,7 @@ TIMES = ("10:00", "11:00", "14:00", "15:00", "18:00")
 LENGTHS = ("60", "90", "120")
 CAPACITIES = ("10", "15", "20", "30")
 CHECK_SECONDS = 30  # how late a reminder or an expired offer may be noticed
+YEAR_ROLLOVER_DAYS = 60
 TYPED_WHEN = re.compile(r"^\s*(\d{1,2})\.(\d{1,2})(?:\.(\d{4}))?\s+(\d{1,2}):(\d{2})\s*$")
 
 
@@ -699,26 +700,30 @@ async def change_button(update: Update, context: BotContext) -> int:
     query = update.callback_query
     assert query is not None
     data = ChangeCb.parse(query.data)
-    try:
-        day = date.fromisoformat(data.day) if data and data.day else None
-    except ValueError:
-        day = None
-    if data is None or (data.day and day is None) or (data.time and not (data.time.isdigit() and len(data.time) == 4)):
-        await query.answer(context.t._("This button is out of date. Open /menu again."), show_alert=True)
-        return ConversationHandler.END
-    if data.seats:
+    if data is not None and data.seats is not None:
         return await _move(update, context, data.lesson, capacity=data.seats)
-    if day is not None and not data.time:
+    starts = _chosen_start(data.day, data.time, context) if data is not None and data.time else None
+    if data is not None and starts is not None:
+        return await _move(update, context, data.lesson, starts_at=starts)
+    if data is not None and data.day and not data.time and _chosen_start(data.day, "0000", context):
         await query.answer()
         await reply(update, context, context.t._("What time?"), keyboard(
             [button(time, ChangeCb(lesson=data.lesson, day=data.day, time=time.replace(":", ""))) for time in TIMES]),
             edit=True)
         return NEW_TIME
-    if day is None:
-        await query.answer(context.t._("This button is out of date. Open /menu again."), show_alert=True)
-        return ConversationHandler.END
-    starts = datetime(day.year, day.month, day.day, int(data.time[:2]), int(data.time[2:]), tzinfo=context.t.zone)
-    return await _move(update, context, data.lesson, starts_at=starts)
+    await query.answer(context.t._("This button is out of date. Open /menu again."), show_alert=True)
+    return ConversationHandler.END
+
+
+def _chosen_start(day: str | None, time: str | None, context: BotContext) -> datetime | None:
+    """A day button's ISO date and a time button's HHMM, in Asia/Almaty; None when malformed."""
+    if not day or not time or not (time.isdigit() and len(time) == 4):
+        return None
+    try:
+        chosen = date.fromisoformat(day)
+        return datetime(chosen.year, chosen.month, chosen.day, int(time[:2]), int(time[2:]), tzinfo=context.t.zone)
+    except ValueError:
+        return None
 
 
 def day_rows(context: BotContext, choose: Any) -> list[list[Any]]:
@@ -730,7 +735,11 @@ def day_rows(context: BotContext, choose: Any) -> list[list[Any]]:
 
 
 def parse_when(text: str, context: BotContext) -> datetime | None:
-    """«25.12 14:00» (or with the year) in Asia/Almaty; a date already past this year means next year."""
+    """«25.12 14:00» (or with the year) in Asia/Almaty.
+
+    Without a year, a date well behind us means next year (05.01 typed in December); a date just
+    behind us stays in this year, so it is refused as past instead of silently moving a year on.
+    """
     match = TYPED_WHEN.match(text)
     if match is None:
         return None
@@ -738,7 +747,7 @@ def parse_when(text: str, context: BotContext) -> datetime | None:
     day, month, year, hour, minute = match.groups()
     try:
         chosen = date(int(year or today.year), int(month), int(day))
-        if year is None and chosen < today:
+        if year is None and chosen < today - timedelta(days=YEAR_ROLLOVER_DAYS):
             chosen = date(today.year + 1, int(month), int(day))
         return datetime(chosen.year, chosen.month, chosen.day, int(hour), int(minute), tzinfo=context.t.zone)
     except ValueError:

@@ -49,6 +49,6 @@ class ChangeCb(CallbackData, prefix="cc"):
     """A trainer changes a scheduled class: a day (then a time), or a number of seats."""
 
     lesson: int
-    day: str = ""  # ISO date
-    time: str = ""  # HHMM
-    seats: int = 0
+    day: str | None = None  # ISO date
+    time: str | None = None  # HHMM
+    seats: int | None = None
