@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
-from pathlib import Path
 
-from bot.classes import service
-from bot.classes.service import NewLesson
 from bot.clock import Clock
 from db import classes, places, users
-from db.database import Database
 from handlers.classes import run_checks
 from tests.conftest import BotFactory
 
@@ -109,14 +104,14 @@ async def test_a_class_from_scheduling_to_the_register(client, bot_factory: BotF
 
         # The day before: the reminder arrives.
         clock.advance(lesson.starts_at - timedelta(hours=24) - clock.now() + timedelta(minutes=1))
-        assert (await run_checks(app.bot_data)).reminders == 2
+        await run_checks(app.bot_data)  # what the periodic job does (it may get there first)
         reminder = await aigul.wait_for(lambda m: m.text.startswith("⏰ 24 сағаттан кейін сабақ"))
         assert "«Смартфон негіздері»" in reminder.text and "№1 мектеп, 12-кабинет (Шақат)" in reminder.text
 
     # The bot restarts; the two-hours reminder still comes.
     async with bot_factory(seed=True) as app:
         clock.advance(timedelta(hours=22))
-        assert (await run_checks(app.bot_data)).reminders == 2
+        await run_checks(app.bot_data)  # what the periodic job does (it may get there first)
         await dana.wait_for(lambda m: m.text.startswith("⏰ 2 сағаттан кейін сабақ"), timeout=20)
 
         # The register: a forged mark from a resident is refused; the trainer marks, adds a walk-in, closes.
@@ -147,52 +142,4 @@ async def test_a_class_from_scheduling_to_the_register(client, bot_factory: BotF
         await trainer.send("/classstats")
         numbers = await trainer.wait_for(lambda m: "Менің сабақтарым" in m.text and "қатысу" in m.text)
         assert "Павлодар облысы: 2 адам оқыды, оның 60+ жастағы 2 (100%), қатысу 67%" in numbers.text
-
-
-async def test_200_residents_book_a_10_seat_class_at_once(tmp_path: Path) -> None:
-    from bot.demo.seed import seed_demo
-
-    db = await Database.open(tmp_path / "classes.db")
-    await seed_demo(db)
-    clock = Clock()
-    async with db.transaction() as tx:
-        for user_id in range(1, 201):
-            await tx.execute("INSERT INTO users (id, first_name, first_seen, last_seen) VALUES (?, 'x', 'x', 'x')",
-                             (user_id,))
-        lesson = await service.create_lesson(
-            tx, NewLesson(SHAKAT, "Мектеп", clock.now() + timedelta(days=3), 60, "egov", "kk", 10),
-            trainer_id=1, now=clock.now())
-    arrival: list[int] = []
-
-    async def book(user_id: int) -> None:
-        async with db.transaction() as tx:
-            await service.book(tx, lesson.id, user_id=user_id, age_group="60plus", attendee_name=None,
-                               source_key=f"u{user_id}", now=clock.now())
-            arrival.append(user_id)
-
-    await asyncio.gather(*(book(user_id) for user_id in range(1, 201)))
-    async with db.read() as conn:
-        booked = await classes.bookings_of(conn, lesson.id, ("booked",))
-        waiting = await classes.bookings_of(conn, lesson.id, ("waiting",))
-    assert len(booked) == 10 and len(waiting) == 190
-    assert [b.user_id for b in booked] == arrival[:10]
-    assert [b.user_id for b in waiting] == arrival[10:]  # the waiting list keeps arrival order
-    await db.close()
-
-
-def test_the_calendar_file_follows_rfc_5545() -> None:
-    from datetime import UTC, datetime
-
-    from db.classes import Lesson
-
-    lesson = Lesson(id=7, trainer_id=1, village_code=SHAKAT, venue="Мектеп, 12-кабинет; 2-қабат",
-                    starts_at=datetime(2026, 12, 1, 5, 0, tzinfo=UTC), minutes=90, topic="egov", language="kk",
-                    capacity=10, state="scheduled")
-    text = service.calendar_file(lesson, "Шақат", "AuylNet сабағы: eGov қызметтері, " + "ұзын " * 10,
-                                 datetime(2026, 11, 23, tzinfo=UTC)).decode()
-    assert text.startswith("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n") and text.endswith("END:VCALENDAR\r\n")
-    assert "DTSTART:20261201T050000Z\r\nDTEND:20261201T063000Z" in text
-    assert "LOCATION:Мектеп\\, 12-кабинет\\; 2-қабат\\, Шақат" in text
-    assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))
-    assert "\r\n " in text  # the long summary was folded
 
