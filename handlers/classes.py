@@ -841,46 +841,56 @@ async def startup(app: Application) -> None:  # type: ignore[type-arg]
 
 
 
+def _ending(handler: Any) -> Any:
+    """Run a screen's handler as a way out of whatever class flow the person was in."""
+
+    async def run(update: Update, context: BotContext) -> int:
+        await handler(update, context)
+        return ConversationHandler.END
+
+    return run
+
+
 def register(app: Application) -> None:  # type: ignore[type-arg]
-    fallbacks = [CommandHandler("cancel", cancel_flow), MessageHandler(~filters.COMMAND, answer_the_question)]
-    scheduling = ConversationHandler(
-        entry_points=[CommandHandler("newclass", new_lesson), CallbackQueryHandler(new_lesson, pattern=step_filter("cn", "start"))],
+    # One conversation for the whole feature: starting anything here ends whatever class flow was
+    # half done, so a name typed for a walk-in can never land in a half-scheduled class as its venue.
+    text = filters.TEXT & ~filters.COMMAND
+    flows = ConversationHandler(
+        entry_points=[
+            CommandHandler("newclass", new_lesson),
+            CallbackQueryHandler(new_lesson, pattern=step_filter("cn", "start")),
+            CallbackQueryHandler(lesson_button, pattern=LessonCb.filter()),
+            CallbackQueryHandler(change_button, pattern=ChangeCb.filter()),
+            CallbackQueryHandler(trainer_button, pattern=TrainerCb.filter()),
+            CommandHandler("classes", _ending(list_classes)),
+            CallbackQueryHandler(_ending(list_classes), pattern=lambda d: d == "menu:classes"),
+            CommandHandler("myclasses", _ending(my_classes)),
+            CallbackQueryHandler(_ending(trainer_screen), pattern=lambda d: d == "menu:trainer"),
+            CommandHandler("classstats", _ending(class_numbers)),
+        ],
         states={
-            NC_VILLAGE: [MessageHandler(filters.TEXT & ~filters.COMMAND, nc_village_typed),
+            NC_VILLAGE: [MessageHandler(text, nc_village_typed),
                          CallbackQueryHandler(nc_village_chosen, pattern=step_filter("cn", "village"))],
-            NC_VENUE: [MessageHandler(filters.TEXT & ~filters.COMMAND, nc_venue_typed)],
+            NC_VENUE: [MessageHandler(text, nc_venue_typed)],
             NC_DATE: [CallbackQueryHandler(nc_day_chosen, pattern=step_filter("cn", "day")),
-                      MessageHandler(filters.TEXT & ~filters.COMMAND, nc_when_typed)],
+                      MessageHandler(text, nc_when_typed)],
             NC_TIME: [CallbackQueryHandler(nc_time_chosen, pattern=step_filter("cn", "time"))],
             NC_LENGTH: [CallbackQueryHandler(nc_length_chosen, pattern=step_filter("cn", "length"))],
             NC_TOPIC: [CallbackQueryHandler(nc_topic_chosen, pattern=step_filter("cn", "topic"))],
             NC_LANGUAGE: [CallbackQueryHandler(nc_language_chosen, pattern=step_filter("cn", "language"))],
             NC_CAPACITY: [CallbackQueryHandler(nc_seats, pattern=step_filter("cn", "seats")),
-                          MessageHandler(filters.TEXT & ~filters.COMMAND, nc_seats)],
+                          MessageHandler(text, nc_seats)],
             NC_CONFIRM: [CallbackQueryHandler(nc_save, pattern=step_filter("cn", "save"))],
+            RELATIVE_NAME: [MessageHandler(text, relative_named)],
+            WALK_IN_NAME: [MessageHandler(text, walk_in_named)],
+            NEW_TIME: [MessageHandler(text, new_time_typed)],
+            NEW_VENUE: [MessageHandler(text, new_venue_typed)],
+            NEW_SEATS: [MessageHandler(text, new_seats_typed)],
         },
-        fallbacks=fallbacks, name="newclass", persistent=True, allow_reentry=True, conversation_timeout=1800,
+        fallbacks=[CommandHandler("cancel", cancel_flow), MessageHandler(~filters.COMMAND, answer_the_question)],
+        name="classes", persistent=True, allow_reentry=True, conversation_timeout=1800,
     )
-    names = ConversationHandler(
-        entry_points=[CallbackQueryHandler(lesson_button, pattern=LessonCb.filter()),
-                      CallbackQueryHandler(change_button, pattern=ChangeCb.filter()),
-                      CallbackQueryHandler(trainer_button, pattern=TrainerCb.filter())],
-        states={
-            RELATIVE_NAME: [MessageHandler(filters.TEXT & ~filters.COMMAND, relative_named)],
-            WALK_IN_NAME: [MessageHandler(filters.TEXT & ~filters.COMMAND, walk_in_named)],
-            NEW_TIME: [MessageHandler(filters.TEXT & ~filters.COMMAND, new_time_typed)],
-            NEW_VENUE: [MessageHandler(filters.TEXT & ~filters.COMMAND, new_venue_typed)],
-            NEW_SEATS: [MessageHandler(filters.TEXT & ~filters.COMMAND, new_seats_typed)],
-        },
-        fallbacks=fallbacks, name="classnames", persistent=True, allow_reentry=True, conversation_timeout=1800,
-    )
-    app.add_handler(scheduling)
-    app.add_handler(names)
-    app.add_handler(CommandHandler("classes", list_classes))
-    app.add_handler(CallbackQueryHandler(list_classes, pattern=lambda d: d == "menu:classes"))
-    app.add_handler(CommandHandler("myclasses", my_classes))
-    app.add_handler(CallbackQueryHandler(trainer_screen, pattern=lambda d: d == "menu:trainer"))
-    app.add_handler(CommandHandler("classstats", class_numbers))
+    app.add_handler(flows)
     app.add_handler(CallbackQueryHandler(cancel_button, pattern=CancelCb.filter()))
     app.add_handler(CallbackQueryHandler(offer_button, pattern=OfferCb.filter()))
     app.add_handler(CallbackQueryHandler(walk_in_age, pattern=WalkInCb.filter()))

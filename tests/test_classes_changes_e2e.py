@@ -145,6 +145,16 @@ async def test_a_trainer_changes_and_cancels_a_class_and_forgeries_change_nothin
         await marat.send("Школа №2")
         await marat.wait_for(lambda m: m.text == "Сохранено; сообщим 2 людям.")
         await olga.wait_for(lambda m: m.text.startswith("📢 Занятие перенесено") and "Школа №2 (Шакат)" in m.text)
+        # A half-scheduled class does not swallow the name typed for a walk-in.
+        await marat.send("/newclass")
+        await marat.wait_for(lambda m: m.text.startswith("➕ Новое занятие"))
+        await marat.press("➕ Без записи")
+        await marat.wait_for(lambda m: m.text == "Напишите имя пришедшего:")
+        await marat.send("Бақыт ата")
+        await marat.wait_for(lambda m: m.text == "Сколько лет: Бақыт ата?")
+        await marat.press("60 и старше")
+        await marat.wait_for(lambda m: "✅ Бақыт ата (60 и старше)" in m.labels)
+
         await marat.press("✖️ Отменить занятие")
         await marat.wait_for(lambda m: m.text.startswith("Отменить занятие?"))
         await marat.press("Да")
