@@ -61,6 +61,9 @@ async def erase_person(conn: aiosqlite.Connection, user_id: int, now: datetime) 
     for eraser in _ERASERS:
         await eraser(conn, user_id)
     await conn.execute("DELETE FROM subscriptions WHERE user_id = ?", (user_id,))
+    # Relatives booked for classes are named by the person; the bookings stay for the trainers' numbers.
+    await conn.execute("UPDATE bookings SET attendee_name = '-' WHERE user_id = ? AND attendee_name IS NOT NULL",
+                       (user_id,))
     await conn.execute("DELETE FROM drafts WHERE user_id = ?", (user_id,))
     await conn.execute("DELETE FROM roles WHERE user_id = ?", (user_id,))
     await conn.execute(

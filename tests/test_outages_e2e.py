@@ -215,3 +215,20 @@ async def test_an_outage_nobody_takes_in_time_goes_to_the_admins(tmp_path: Path)
     assert [tuple(row) for row in rows] == [(900, "outage.escalated")]
     assert incident is not None and incident.escalated_at is not None
     await db.close()
+
+
+async def test_forgetting_a_reporter_keeps_the_ticket_but_not_what_they_sent(tmp_path: Path) -> None:
+    from bot.privacy import erase_person
+
+    db = await seeded(tmp_path, 1)
+    now = Clock().now()
+    async with db.transaction() as tx:
+        filed = await file_report(tx, NewReport(1, SHAKAT, "home", "now", description="Менің үйім, Абай 5",
+                                                latitude=52.1, longitude=76.7), source_key="p1",
+                                  settings=SETTINGS, now=now)
+        await erase_person(tx, 1, now)
+    async with db.read() as conn:
+        [(report, incident)] = await outages.reports_by_user(conn, 1)
+    assert report.number == filed.report.number and incident.reports == 1
+    assert (report.description, report.latitude, report.longitude) == (None, None, None)
+    await db.close()

@@ -8,8 +8,19 @@ from datetime import datetime, timedelta
 import aiosqlite
 
 from bot.config import Settings
+from bot.privacy import register_eraser
 from db import outages, outbox, places, users
 from db.outages import Incident, Report
+
+
+@register_eraser
+async def _forget_reporter(conn: aiosqlite.Connection, user_id: int) -> None:
+    """A person who asks to be forgotten keeps their tickets' numbers, not what they wrote or showed."""
+    await conn.execute(
+        "UPDATE reports SET description = NULL, photo_file_id = NULL, latitude = NULL, longitude = NULL"
+        " WHERE user_id = ?",
+        (user_id,),
+    )
 
 
 class OutageError(ValueError):
