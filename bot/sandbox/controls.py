@@ -218,17 +218,7 @@ def add_routes(app: web.Application, world_key: web.AppKey[World]) -> None:
         timeout = min(float(request.query.get("timeout", 0)), 60)
         chat_id = _int(request.query["chat_id"], "chat_id") if request.query.get("chat_id") else None
 
-        def pending() -> list[dict[str, Any]]:
-            return [e for e in world.events[after:] if chat_id is None or e["chat_id"] == chat_id]
-
-        found = pending()
-        if not found and timeout:
-            async with world.event_signal:
-                try:
-                    await asyncio.wait_for(world.event_signal.wait_for(lambda: bool(pending())), timeout)
-                except TimeoutError:
-                    pass
-            found = pending()
+        found = await world.wait_for_events(after, chat_id, timeout)
         return _json({"events": found, "last_seq": len(world.events)})
 
     async def block(request: web.Request, world: World) -> web.Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
 import hashlib
 import itertools
 import random
@@ -120,7 +121,10 @@ class World:
         self.files: dict[str, StoredFile] = {}
         self.callbacks: dict[str, dict[str, Any]] = {}
         self.events: list[dict[str, Any]] = []
-        self.event_signal = asyncio.Condition()
+        # Each chat's events too, and a wake-up per chat: hundreds of simulated users long-poll
+        # their own chat, and one chat's message should not wake (and be scanned by) all of them.
+        self.chat_events: dict[int, list[dict[str, Any]]] = {}
+        self._arrivals: dict[int | None, asyncio.Event] = {}
         self.faults: list[Fault] = []
         self.flood = FloodControl(limits or Limits())
         self.rng = random.Random(seed)
@@ -202,9 +206,31 @@ class World:
         return update_id
 
     async def emit(self, kind: str, chat_id: int, **payload: Any) -> None:
-        async with self.event_signal:
-            self.events.append({"seq": len(self.events) + 1, "kind": kind, "chat_id": chat_id, **payload})
-            self.event_signal.notify_all()
+        event = {"seq": len(self.events) + 1, "kind": kind, "chat_id": chat_id, **payload}
+        self.events.append(event)
+        self.chat_events.setdefault(chat_id, []).append(event)
+        for key in (chat_id, None):
+            arrived = self._arrivals.pop(key, None)
+            if arrived is not None:
+                arrived.set()
+
+    def events_after(self, after: int, chat_id: int | None) -> list[dict[str, Any]]:
+        if chat_id is None:
+            return self.events[after:]
+        found = self.chat_events.get(chat_id, [])
+        return found[bisect.bisect_right(found, after, key=lambda event: event["seq"]):]
+
+    async def wait_for_events(self, after: int, chat_id: int | None, timeout: float) -> list[dict[str, Any]]:
+        """Events after ``after`` (of one chat, or all), waiting up to ``timeout`` for the first."""
+        found = self.events_after(after, chat_id)
+        if found or timeout <= 0:
+            return found
+        arrived = self._arrivals.setdefault(chat_id, asyncio.Event())
+        try:
+            await asyncio.wait_for(arrived.wait(), timeout)
+        except TimeoutError:
+            pass
+        return self.events_after(after, chat_id)
 
     def new_id(self) -> int:
         return next(self._ids)
