@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from telegram import Update
 from telegram.ext import (
     Application,
+    BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     ConversationHandler,
     MessageHandler,
     filters,
@@ -828,8 +829,8 @@ async def run_checks(services: Services) -> TickResult:
     return result
 
 
-async def checks_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    await run_checks(context.application.bot_data)
+async def checks_job(context: BotContext) -> None:
+    await run_checks(context.bot_data)
 
 
 async def startup(app: Application) -> None:  # type: ignore[type-arg]
@@ -841,7 +842,11 @@ async def startup(app: Application) -> None:  # type: ignore[type-arg]
 
 
 
-def _ending(handler: Any) -> Any:
+Handler = BaseHandler[Update, BotContext, Any]
+
+
+def _ending(handler: Callable[[Update, BotContext], Awaitable[object]]) -> Callable[[Update, BotContext],
+                                                                                   Coroutine[Any, Any, int]]:
     """Run a screen's handler as a way out of whatever class flow the person was in."""
 
     async def run(update: Update, context: BotContext) -> int:
@@ -855,39 +860,41 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     # One conversation for the whole feature: starting anything here ends whatever class flow was
     # half done, so a name typed for a walk-in can never land in a half-scheduled class as its venue.
     text = filters.TEXT & ~filters.COMMAND
-    flows = ConversationHandler(
-        entry_points=[
-            CommandHandler("newclass", new_lesson),
-            CallbackQueryHandler(new_lesson, pattern=step_filter("cn", "start")),
-            CallbackQueryHandler(lesson_button, pattern=LessonCb.filter()),
-            CallbackQueryHandler(change_button, pattern=ChangeCb.filter()),
-            CallbackQueryHandler(trainer_button, pattern=TrainerCb.filter()),
-            CommandHandler("classes", _ending(list_classes)),
-            CallbackQueryHandler(_ending(list_classes), pattern=lambda d: d == "menu:classes"),
-            CommandHandler("myclasses", _ending(my_classes)),
-            CallbackQueryHandler(_ending(trainer_screen), pattern=lambda d: d == "menu:trainer"),
-            CommandHandler("classstats", _ending(class_numbers)),
-        ],
-        states={
-            NC_VILLAGE: [MessageHandler(text, nc_village_typed),
-                         CallbackQueryHandler(nc_village_chosen, pattern=step_filter("cn", "village"))],
-            NC_VENUE: [MessageHandler(text, nc_venue_typed)],
-            NC_DATE: [CallbackQueryHandler(nc_day_chosen, pattern=step_filter("cn", "day")),
-                      MessageHandler(text, nc_when_typed)],
-            NC_TIME: [CallbackQueryHandler(nc_time_chosen, pattern=step_filter("cn", "time"))],
-            NC_LENGTH: [CallbackQueryHandler(nc_length_chosen, pattern=step_filter("cn", "length"))],
-            NC_TOPIC: [CallbackQueryHandler(nc_topic_chosen, pattern=step_filter("cn", "topic"))],
-            NC_LANGUAGE: [CallbackQueryHandler(nc_language_chosen, pattern=step_filter("cn", "language"))],
-            NC_CAPACITY: [CallbackQueryHandler(nc_seats, pattern=step_filter("cn", "seats")),
-                          MessageHandler(text, nc_seats)],
-            NC_CONFIRM: [CallbackQueryHandler(nc_save, pattern=step_filter("cn", "save"))],
-            RELATIVE_NAME: [MessageHandler(text, relative_named)],
-            WALK_IN_NAME: [MessageHandler(text, walk_in_named)],
-            NEW_TIME: [MessageHandler(text, new_time_typed)],
-            NEW_VENUE: [MessageHandler(text, new_venue_typed)],
-            NEW_SEATS: [MessageHandler(text, new_seats_typed)],
-        },
-        fallbacks=[CommandHandler("cancel", cancel_flow), MessageHandler(~filters.COMMAND, answer_the_question)],
+    entry_points: list[Handler] = [
+        CommandHandler("newclass", new_lesson),
+        CallbackQueryHandler(new_lesson, pattern=step_filter("cn", "start")),
+        CallbackQueryHandler(lesson_button, pattern=LessonCb.filter()),
+        CallbackQueryHandler(change_button, pattern=ChangeCb.filter()),
+        CallbackQueryHandler(trainer_button, pattern=TrainerCb.filter()),
+        CommandHandler("classes", _ending(list_classes)),
+        CallbackQueryHandler(_ending(list_classes), pattern=lambda d: d == "menu:classes"),
+        CommandHandler("myclasses", _ending(my_classes)),
+        CallbackQueryHandler(_ending(trainer_screen), pattern=lambda d: d == "menu:trainer"),
+        CommandHandler("classstats", _ending(class_numbers)),
+    ]
+    states: dict[object, list[Handler]] = {
+        NC_VILLAGE: [MessageHandler(text, nc_village_typed),
+                     CallbackQueryHandler(nc_village_chosen, pattern=step_filter("cn", "village"))],
+        NC_VENUE: [MessageHandler(text, nc_venue_typed)],
+        NC_DATE: [CallbackQueryHandler(nc_day_chosen, pattern=step_filter("cn", "day")),
+                  MessageHandler(text, nc_when_typed)],
+        NC_TIME: [CallbackQueryHandler(nc_time_chosen, pattern=step_filter("cn", "time"))],
+        NC_LENGTH: [CallbackQueryHandler(nc_length_chosen, pattern=step_filter("cn", "length"))],
+        NC_TOPIC: [CallbackQueryHandler(nc_topic_chosen, pattern=step_filter("cn", "topic"))],
+        NC_LANGUAGE: [CallbackQueryHandler(nc_language_chosen, pattern=step_filter("cn", "language"))],
+        NC_CAPACITY: [CallbackQueryHandler(nc_seats, pattern=step_filter("cn", "seats")),
+                      MessageHandler(text, nc_seats)],
+        NC_CONFIRM: [CallbackQueryHandler(nc_save, pattern=step_filter("cn", "save"))],
+        RELATIVE_NAME: [MessageHandler(text, relative_named)],
+        WALK_IN_NAME: [MessageHandler(text, walk_in_named)],
+        NEW_TIME: [MessageHandler(text, new_time_typed)],
+        NEW_VENUE: [MessageHandler(text, new_venue_typed)],
+        NEW_SEATS: [MessageHandler(text, new_seats_typed)],
+    }
+    fallbacks: list[Handler] = [CommandHandler("cancel", cancel_flow),
+                                MessageHandler(~filters.COMMAND, answer_the_question)]
+    flows: ConversationHandler[BotContext] = ConversationHandler(
+        entry_points=entry_points, states=states, fallbacks=fallbacks,
         name="classes", persistent=True, allow_reentry=True, conversation_timeout=1800,
     )
     app.add_handler(flows)

@@ -107,7 +107,7 @@ async def test_a_trainer_changes_and_cancels_a_class_and_forgeries_change_nothin
         async with app.bot_data.db.read() as conn:
             lesson = await classes.get_lesson(conn, 1)
             roster = await classes.bookings_of(conn, 1, ("booked", "waiting"))
-            count = await conn.execute_fetchall("SELECT count(*) FROM classes")
+            count = list(await conn.execute_fetchall("SELECT count(*) FROM classes"))
         assert lesson is not None and (lesson.state, lesson.capacity, lesson.taken, lesson.waiting) == (
             "scheduled", 1, 1, 1)
         assert [b.attendance for b in roster] == [None, None] and count[0][0] == 1

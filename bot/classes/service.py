@@ -439,7 +439,8 @@ def calendar_file(lesson: Lesson, village_name: str, summary: str, now: datetime
 
 def _fold(line: str) -> str:
     """Fold a content line into chunks of at most 75 octets, never splitting a character."""
-    out, current = [], ""
+    out: list[str] = []
+    current = ""
     for char in line:
         limit = 75 if not out else 74  # continuation lines start with a space
         if len((current + char).encode("utf-8")) > limit:
