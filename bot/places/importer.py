@@ -200,7 +200,16 @@ async def read_input(source: Path | bytes) -> bytes:
     return await asyncio.to_thread(Path(source).read_bytes)
 
 
-def validate(data: bytes, model: type[Row], required: set[str], result: ImportResult) -> list[tuple[int, Row]]:
+def validate(
+    data: bytes, model: type[Row], required: set[str], result: ImportResult,
+    identity: Callable[[Row], str] | None = None,
+) -> list[tuple[int, Row]]:
+    """Rows that pass the model, with their line numbers; problems go to ``result.errors``.
+
+    ``identity`` names what a row is about (a settlement, a building): a file that gives the same
+    one twice is refused, because whichever row came last would win on one import and lose on the
+    next, so re-importing the file would keep flipping it and telling followers each time.
+    """
     try:
         header, rows = read_csv(data)
     except UnicodeDecodeError:
@@ -220,13 +229,21 @@ def validate(data: bytes, model: type[Row], required: set[str], result: ImportRe
                 where = ".".join(str(part) for part in problem["loc"]) or "row"
                 message = str(problem["msg"]).removeprefix("Value error, ")
                 result.errors.append(f"line {line}: {where}: {message}")
+    if identity is not None:
+        first_seen: dict[str, int] = {}
+        for line, row in valid:
+            name = identity(row)
+            earlier = first_seen.setdefault(name, line)
+            if earlier != line:
+                result.errors.append(f"line {line}: {name} is already on line {earlier}")
     return valid
 
 
 async def import_kato(db: Database, path: Path | bytes, clock: Clock | None = None) -> ImportResult:
     result = ImportResult("kato")
     data = await read_input(path)
-    rows = validate(data, KatoRow, {"kato", "level", "type_code", "name_ru", "name_kk"}, result)
+    rows = validate(data, KatoRow, {"kato", "level", "type_code", "name_ru", "name_kk"}, result,
+                    identity=lambda row: f"kato {row.kato}")
     if result.errors:
         return result
     areas: dict[str, tuple[str, str | None, str, str]] = {}
@@ -286,7 +303,7 @@ async def import_plan(db: Database, path: Path | bytes, clock: Clock | None = No
     result = ImportResult("plan")
     now = (clock or Clock()).now()
     data = await read_input(path)
-    rows = validate(data, PlanRow, {"kato", "stage"}, result)
+    rows = validate(data, PlanRow, {"kato", "stage"}, result, identity=lambda row: f"kato {row.kato}")
     if result.errors:
         return result
     async with db.transaction() as tx:
@@ -296,8 +313,9 @@ async def import_plan(db: Database, path: Path | bytes, clock: Clock | None = No
                 result.errors.append(f"line {line}: kato: no settlement {row.kato} (import the classifier first)")
         if result.errors:
             return result
-        for _line, row in rows:
-            village = known[row.kato]
+        for _line, given in rows:
+            village = known[given.kato]
+            row = _with_current_values(given, village)
             change = RolloutChange(
                 stage=row.stage, planned_year=row.planned_year, planned_quarter=row.planned_quarter,
                 operator=row.operator, technology=row.technology, planned_technology=row.planned_technology,
@@ -321,11 +339,22 @@ async def import_plan(db: Database, path: Path | bytes, clock: Clock | None = No
     return result
 
 
+def _with_current_values(row: PlanRow, village: places.Village) -> PlanRow:
+    """Columns the file leaves out keep the village's current values; an empty cell clears one.
+
+    An admin who sends just ``kato,stage`` means to move stages, not to wipe the planned window,
+    operator, technology and coordinates of every village in the file.
+    """
+    absent = set(PlanRow.model_fields) - row.model_fields_set
+    return row.model_copy(update={name: getattr(village, name) for name in absent})
+
+
 async def import_objects(db: Database, path: Path | bytes, clock: Clock | None = None) -> ImportResult:
     result = ImportResult("objects")
     now = (clock or Clock()).now()
     data = await read_input(path)
-    rows = validate(data, ObjectRow, {"kato", "kind", "name"}, result)
+    rows = validate(data, ObjectRow, {"kato", "kind", "name"}, result,
+                    identity=lambda row: f"{row.kind} «{row.name}» in {row.kato}")
     if result.errors:
         return result
     async with db.transaction() as tx:
@@ -351,7 +380,8 @@ async def import_objects(db: Database, path: Path | bytes, clock: Clock | None =
                 "INSERT INTO social_objects (village_code, kind, name, connected, technology, speed_mbps,"
                 " connected_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (village_code, kind, name) DO UPDATE SET"
                 " connected = excluded.connected, technology = excluded.technology,"
-                " speed_mbps = excluded.speed_mbps",
+                " speed_mbps = excluded.speed_mbps, connected_at = CASE WHEN excluded.connected"
+                " THEN coalesce(social_objects.connected_at, excluded.connected_at) END",
                 (row.kato, row.kind, row.name, *wanted, _iso(now) if row.connected else None),
             )
             if current is None:
