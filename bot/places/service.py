@@ -255,6 +255,8 @@ async def correct_installation(
     new_technology = technology or installation.technology
     if not MIN_SPEED <= new_speed <= MAX_SPEED:
         raise InstallationError("speed_out_of_range")
+    if new_technology not in places.TECHNOLOGIES:
+        raise InstallationError("unknown_technology")
     await conn.execute(
         "UPDATE installations SET speed_mbps = ?, technology = ?, updated_at = ? WHERE id = ?",
         (new_speed, new_technology, to_db(now), installation_id),
