@@ -97,6 +97,12 @@ async def test_the_official_classifier_imports(db: Database) -> None:
     assert result.ok, result.summary()
     async with db.read() as conn:
         assert await places.count_villages(conn) == 12986
+        # Settlements directly under a district (EF = 00) belong to no rural okrug.
+        under_district = await places.get_village(conn, "631000200")
+        misfiled = await conn.execute_fetchall(
+            "SELECT count(*) FROM villages v JOIN areas a ON a.code = v.okrug_code WHERE a.level != 'okrug'")
+    assert under_district is not None and under_district.okrug_code is None
+    assert misfiled[0][0] == 0
 
 
 async def test_an_admin_imports_a_plan_by_sending_it_to_the_bot(client: SandboxClient, bot_factory: BotFactory) -> None:

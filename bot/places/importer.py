@@ -266,7 +266,8 @@ async def import_kato(db: Database, path: Path | bytes, clock: Clock | None = No
     for code, (region, district, okrug, *_rest) in villages.items():
         if district not in areas:
             result.errors.append(f"{code}: its district {district} is not in the file")
-        if okrug not in areas:
+        # Some settlements sit directly under a district (EF = 00): their "okrug" code is the district's.
+        if okrug not in areas or areas[okrug][0] != "okrug":
             villages[code] = (region, district, None, *_rest)  # type: ignore[assignment]
     if result.errors:
         return result
