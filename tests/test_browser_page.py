@@ -152,6 +152,9 @@ async def test_the_demo_page_reaches_the_main_menu(browser: Any, tmp_path: Path)
         for label in ("Интернет в моём селе", "Сообщить о сбое", "Занятия", "Настройки"):
             assert await page.locator(f".inline-row button:has-text('{label}')").count() == 1
         await page.screenshot(path=str(SCREENSHOTS / "auylnet-demo.png"))
+        # The demo comes with a class to book in Ольга's village.
+        await page.locator(".inline-row button:has-text('Занятия')").click()
+        await page.locator(".inline-row button:has-text('Основы смартфона')").wait_for(timeout=20_000)
     finally:
         stop.set()
         assert await asyncio.wait_for(demo, 30) == 0

@@ -8,20 +8,26 @@ import logging
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.app import build_application
+from bot.classes import service as classes_service
+from bot.classes.service import NewLesson
 from bot.clock import Clock
 from bot.config import Settings
 from bot.runner import polling
 from bot.sandbox.client import SandboxClient
 from bot.sandbox.server import run_sandbox
-from db import users
+from db import places, users
 from db.database import Database
 from db.models import Role
 
 log = logging.getLogger(__name__)
 
+SHAKAT, BAYANAUL = "556069100", "553630100"
+ALMATY = ZoneInfo("Asia/Almaty")
 DEMO_TOKEN = "7000000000:AuylNetDemoBotTokenForTheLocalSandbox"
 
 
@@ -41,8 +47,8 @@ PERSONAS = (
     Persona(1002, "Бауыржан", "Сейітов", "kk", "staff", note="field staff, all regions"),
     Persona(1003, "Гүлнар", "Әбдірахманова", "kk", "trainer", "55", "trainer, Pavlodar region"),
     Persona(1004, "Сергей", "Ким", "ru", "staff", "15", note="field staff, Aktobe region"),
-    Persona(1005, "Айгүл", "Жұмабаева", "kk", note="resident"),
-    Persona(1006, "Ольга", "Петрова", "ru", note="resident"),
+    Persona(1005, "Айгүл", "Жұмабаева", "kk", note="resident of Шақат"),
+    Persona(1006, "Ольга", "Петрова", "ru", note="resident of Баянауыл"),
     Persona(1007, "Ерлан", "Омаров", "en", note="resident, Telegram in English"),
 )
 
@@ -70,12 +76,27 @@ async def prepare_database(db_path: Path, clock: Clock) -> None:
                     )
             # Personas start with their Telegram names; languages are chosen in the chat.
             for persona in PERSONAS:
+                await users.ensure_account(tx, persona.id, clock.now())
                 await tx.execute(
                     "UPDATE users SET first_name = ?, last_name = ? WHERE id = ?",
                     (persona.first_name, persona.last_name, persona.id),
                 )
+            # Two residents already have a village, so reporting an outage is three taps at once.
+            for persona_id, village in ((1005, SHAKAT), (1006, BAYANAUL)):
+                await places.set_my_village(tx, persona_id, village)
+                await places.follow(tx, persona_id, village, clock.now())
+            # The trainer has a class coming up that residents can book.
+            await classes_service.create_lesson(tx, demo_lesson(clock), trainer_id=1003, now=clock.now())
     finally:
         await database.close()
+
+
+def demo_lesson(clock: Clock) -> NewLesson:
+    """Smartphone basics in Баянауыл, the day after tomorrow at 10:00 Almaty time."""
+    day = (clock.now().astimezone(ALMATY) + timedelta(days=2)).date()
+    return NewLesson(village_code=BAYANAUL, venue="№1 орта мектеп, 12-кабинет",
+                     starts_at=datetime(day.year, day.month, day.day, 10, 0, tzinfo=ALMATY), minutes=90,
+                     topic="smartphone", language="kk", capacity=12)
 
 
 async def run_demo(
