@@ -145,6 +145,7 @@ async def add_report(
     )
     async with conn.execute("SELECT * FROM reports WHERE id = ?", (cursor.lastrowid,)) as found:
         row = await found.fetchone()
+    assert row is not None
     return _report(row)
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import (
     Application,
+    BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
@@ -317,9 +318,9 @@ async def my_log(update: Update, context: BotContext) -> int:
     lines = [t._("<b>My installations</b>")]
     rows = []
     for item in mine:
-        village, building = names[item.id]
+        village_name, building = names[item.id]
         lines.append(t._("No. {number}, {date}: {village}, {name} — {technology}, {speed} Mbit/s",
-                         number=str(item.id), date=t.datetime(item.created_at), village=village, name=building,
+                         number=str(item.id), date=t.datetime(item.created_at), village=village_name, name=building,
                          technology=t._(TECHNOLOGY_NAMES.get(item.technology, item.technology)),
                          speed=item.speed_mbps))
         if now - item.created_at < service.CORRECTION_WINDOW:
@@ -364,6 +365,8 @@ async def fix_typed(update: Update, context: BotContext) -> int:
 def register(app: Application) -> None:  # type: ignore[type-arg]
     cancel_button = CallbackQueryHandler(cancel, pattern=step_filter("in", "cancel"))
     anything_else = MessageHandler(~filters.COMMAND, answer_the_question)
+    fallbacks: list[BaseHandler[Update, BotContext, Any]] = [cancel_button, CommandHandler("cancel", cancel),
+                                                             anything_else]
     flow = ConversationHandler(
         entry_points=[
             CommandHandler("install", start_install),
@@ -385,7 +388,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
             CONFIRM: [CallbackQueryHandler(save, pattern=step_filter("in", "save"))],
             FIX_SPEED: [MessageHandler(filters.TEXT & ~filters.COMMAND, fix_typed)],
         },
-        fallbacks=[cancel_button, CommandHandler("cancel", cancel), anything_else],
+        fallbacks=fallbacks,
         name="install",
         persistent=True,
         allow_reentry=True,

@@ -10,7 +10,6 @@ from telegram.ext import (
     Application,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     ConversationHandler,
     MessageHandler,
     filters,
@@ -389,9 +388,9 @@ async def _show_incident(update: Update, context: BotContext, incident: outages.
     await reply(update, context, alert_text(t, params), staff_keyboard(t, incident.id, incident.state))
 
 
-async def service_levels(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def service_levels(context: BotContext) -> None:
     """Every minute: escalate to admins what nobody took in time."""
-    services = context.application.bot_data
+    services = context.bot_data
     async with services.db.transaction() as tx:
         escalated = await service.check_service_levels(tx, services.config, services.clock.now())
     if escalated:

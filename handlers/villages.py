@@ -286,6 +286,7 @@ async def browse(update: Update, context: BotContext) -> int:
         await query.answer(t._("This button is out of date. Open /menu again."), show_alert=True)
         return ConversationHandler.END
     await query.answer()
+    items: list[tuple[str, CallbackData]]
     async with context.db.read() as conn:
         if data.level == "region":
             items = [(a.name(t.language), BrowseCb(level="district", code=a.code))

@@ -248,6 +248,7 @@ async def import_kato(db: Database, path: Path | bytes, clock: Clock | None = No
         return result
     areas: dict[str, tuple[str, str | None, str, str]] = {}
     villages: dict[str, tuple[str, str, str | None, str, str, str]] = {}
+    okrug: str | None
     for _line, row in rows:
         code = row.kato
         if row.level == "oblast":

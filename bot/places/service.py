@@ -72,7 +72,7 @@ async def notify_followers(
 async def _last_change_id(conn: aiosqlite.Connection) -> int:
     async with conn.execute("SELECT max(id) FROM village_changes") as cursor:
         row = await cursor.fetchone()
-    return int(row[0] or 0)
+    return int(row[0] or 0) if row else 0
 
 
 async def change_rollout(
@@ -234,6 +234,7 @@ async def _object_for(conn: aiosqlite.Connection, village: Village, new: NewInst
         (village.code, new.new_object_kind, name),
     ) as cursor:
         row = await cursor.fetchone()
+    assert row is not None  # inserted just above, or already there
     found = await places.get_object(conn, int(row[0]))
     assert found is not None
     return found
