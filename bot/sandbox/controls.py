@@ -7,7 +7,7 @@ import json
 import re
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from bot.sandbox.botapi import photo_sizes, sandbox_view
 from bot.sandbox.spec import Upload
@@ -31,14 +31,14 @@ async def _body(request: web.Request) -> dict[str, Any]:
         params: dict[str, Any] = {}
         reader = await request.multipart()
         async for part in reader:
-            if part.name is None:
+            if not isinstance(part, BodyPartReader) or part.name is None:
                 continue
             if part.filename is not None:
                 params[part.name] = Upload(
                     part.filename, part.headers.get("Content-Type", ""), bytes(await part.read(decode=False))
-                )  # type: ignore[union-attr]
+                )
             else:
-                text = await part.text()  # type: ignore[union-attr]
+                text = await part.text()
                 try:
                     params[part.name] = json.loads(text) if text[:1] in "{[" else text
                 except json.JSONDecodeError:

@@ -190,15 +190,15 @@ def parse_markdown_v2(source: str) -> tuple[str, list[dict[str, Any]]]:
             continue
         if char == "`":
             fence = source.startswith("```", index)
-            marker = "```" if fence else "`"
-            end = source.find(marker, index + len(marker))
+            quote = "```" if fence else "`"
+            end = source.find(quote, index + len(quote))
             if end < 0:
                 raise EntityParseError(
                     f"Can't find end of Pre entity at byte offset {_byte_offset(source, index)}"
                     if fence
                     else f"Can't find end of Code entity at byte offset {_byte_offset(source, index)}"
                 )
-            body = source[index + len(marker) : end]
+            body = source[index + len(quote) : end]
             language = None
             if fence and "\n" in body:
                 first, rest = body.split("\n", 1)
@@ -210,7 +210,7 @@ def parse_markdown_v2(source: str) -> tuple[str, list[dict[str, Any]]]:
                 out.add("pre", start, **({"language": language} if language else {}))
             else:
                 out.add("code", start)
-            index = end + len(marker)
+            index = end + len(quote)
             continue
         if char == "[":
             close = source.find("](", index)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from bot.sandbox import controls
 from bot.sandbox.botapi import METHODS
@@ -69,13 +69,13 @@ async def read_params(request: web.Request) -> dict[str, Any]:
     elif kind == "multipart/form-data":
         reader = await request.multipart()
         async for part in reader:
-            if part.name is None:
+            if not isinstance(part, BodyPartReader) or part.name is None:
                 continue
             if part.filename is not None:
-                data = await part.read(decode=False)  # type: ignore[union-attr]
+                data = await part.read(decode=False)
                 params[part.name] = Upload(part.filename, part.headers.get("Content-Type", ""), bytes(data))
             else:
-                params[part.name] = await part.text()  # type: ignore[union-attr]
+                params[part.name] = await part.text()
     else:
         form = await request.post()
         for key, value in form.items():
@@ -212,8 +212,7 @@ async def run_sandbox(
     await runner.setup()
     site = web.TCPSite(runner, host, port, reuse_address=True)
     await site.start()
-    server = site._server
-    bound = server.sockets[0].getsockname()[1] if server is not None and server.sockets else port
+    bound = int(runner.addresses[0][1]) if runner.addresses else port
     try:
         yield RunningSandbox(url=f"http://{host}:{bound}", world=world, runner=runner)
     finally:

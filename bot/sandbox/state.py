@@ -108,7 +108,7 @@ class ChatState:
 
     @property
     def is_group(self) -> bool:
-        return self.chat["type"] != "private"
+        return bool(self.chat["type"] != "private")
 
 
 class World:
@@ -192,10 +192,10 @@ class World:
                 if state.chat.get("username") == name:
                     return state
             raise ApiError.bad_request("chat not found")
-        state = self.chats.get(chat_id)
-        if state is None:
+        found = self.chats.get(chat_id)
+        if found is None:
             raise ApiError.bad_request("chat not found")
-        return state
+        return found
 
     # --- updates and events -----------------------------------------------------------------
     def push_update(self, bot: BotState, kind: str, payload: dict[str, Any]) -> int:
