@@ -1,15 +1,27 @@
-"""The sandbox chat page in headless Chromium: a person chats with a small bot."""
+"""The sandbox chat page in headless Chromium: a villager chats with a small bot, as on Telegram."""
 
 from __future__ import annotations
 
-import shutil
+import asyncio
+import re
+import struct
+import zlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup, Update
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
 from telegram.ext import (
+    Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
@@ -19,18 +31,29 @@ from telegram.ext import (
 )
 
 from bot.sandbox.limits import Limits
-from bot.sandbox.server import run_sandbox
+from bot.sandbox.server import RunningSandbox, run_sandbox
 from tests.conftest import spec_path
 
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
-TOKEN = "555000:" + "C" * 35
-SCREENSHOTS = Path("/tmp")
+TOKEN = "123456:" + "A" * 30
+STATIC = Path(__file__).resolve().parents[1] / "bot" / "sandbox" / "static"
+SCREENSHOT = Path("/tmp/auylnet-page.png")
+PHONE = {"width": 360, "height": 740}
+WAIT_MS = 20_000
+
+GREETING_BUTTON = "Күйін көру"
+ALERT_BUTTON = "Жұмыс уақыты"
+CONNECTED = "Шақат: талшықты-оптикалық байланыс қосылды"
 
 
 def browser_missing() -> str | None:
@@ -58,82 +81,332 @@ async def browser() -> AsyncIterator[Any]:
             await launched.close()
 
 
-async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    assert update.effective_message is not None
-    await update.effective_message.reply_html(
-        "<b>Сәлем!</b> Ауылыңыз: <i>Шақат</i>",
-        reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("Күйін көру", callback_data="status")]]),
+def tiny_png(width: int = 64, height: int = 40) -> bytes:
+    """A small green-and-blue picture, so the page has a real image to show."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    rows = b"".join(
+        b"\x00" + (b"\x4c\xaf\x50" if y > height // 2 else b"\x3a\x8a\xd0") * width for y in range(height)
+    )
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
     )
 
 
-async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+# ---- the test bot ------------------------------------------------------------------------------
+
+
+async def greet(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/start: a formatted greeting with two inline buttons."""
+    assert update.effective_message is not None and update.effective_user is not None
+    await update.effective_message.reply_html(
+        f"<b>Сәлем, {update.effective_user.first_name}!</b> Ауылыңыз: <i>Шақат</i>",
+        reply_markup=InlineKeyboardMarkup(
+            [
+                [InlineKeyboardButton(GREETING_BUTTON, callback_data="status")],
+                [InlineKeyboardButton(ALERT_BUTTON, callback_data="hours")],
+            ]
+        ),
+    )
+
+
+async def show_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The status button: a short toast, and the greeting becomes the status."""
     query = update.callback_query
     assert query is not None
-    await query.answer("OK")
-    await query.edit_message_text("Шақат: талшықты-оптикалық байланыс қосылды ✅")
+    await query.answer("Тексерілді")
+    await query.edit_message_text(f"{CONNECTED} ✅")
 
 
-async def on_keyboard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def show_hours(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The hours button: an alert the person has to dismiss."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer("Дүйсенбі–жұма, 09:00–18:00", show_alert=True)
+
+
+async def offer_keyboard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/keys: a reply keyboard with yes / no and a location request."""
     assert update.effective_message is not None
     await update.effective_message.reply_text(
-        "Таңдаңыз", reply_markup=ReplyKeyboardMarkup([[KeyboardButton("Иә"), KeyboardButton("Жоқ")]])
+        "Интернет жұмыс істей ме?",
+        reply_markup=ReplyKeyboardMarkup(
+            [
+                [KeyboardButton("Иә"), KeyboardButton("Жоқ")],
+                [KeyboardButton("Орналасқан жерім", request_location=True)],
+            ],
+            resize_keyboard=True,
+        ),
     )
 
 
-async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def send_picture(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/photo: a 'please wait' that disappears once the photo is there."""
+    assert update.effective_message is not None
+    waiting = await update.effective_message.reply_text("Күте тұрыңыз…")
+    await update.effective_message.reply_photo(tiny_png(), caption="Мұнара, Шақат")
+    await waiting.delete()
+
+
+async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Any other text is repeated back."""
     assert update.effective_message is not None and update.effective_message.text
     await update.effective_message.reply_text(f"Сіз жаздыңыз: {update.effective_message.text}")
 
 
-async def test_a_person_chats_with_a_bot_in_the_page(browser: Any) -> None:
-    async with run_sandbox(spec_path=spec_path(), limits=Limits(enabled=False)) as sandbox:
-        app = ApplicationBuilder().token(TOKEN).base_url(sandbox.api_url).build()
-        app.add_handler(CommandHandler("start", on_start))
-        app.add_handler(CommandHandler("keys", on_keyboard))
-        app.add_handler(CallbackQueryHandler(on_press))
-        app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, on_text))
-        async with app:
-            await app.start()
-            assert app.updater is not None
-            await app.updater.start_polling(poll_interval=0, timeout=1)
-            page = await browser.new_page(viewport={"width": 360, "height": 740})
-            await page.goto(sandbox.url + "/")
-            await page.fill("input[name=first_name]", "Айгүл")
-            await page.select_option("select[name=language_code]", "kk")
-            await page.click("text=Create persona")
-            await page.fill("#text", "/start")
-            await page.press("#text", "Enter")
-
-            bold = page.locator(".message.bot .bubble b", has_text="Сәлем!")
-            await bold.wait_for(timeout=20_000)
-            await page.click("button:has-text('Күйін көру')")
-            edited = page.locator(".message.bot .bubble", has_text="талшықты-оптикалық байланыс қосылды")
-            await edited.wait_for(timeout=20_000)
-            assert "edited" in await edited.inner_text()
-            assert await page.locator("button:has-text('Күйін көру')").count() == 0
-
-            await page.fill("#text", "/keys")
-            await page.press("#text", "Enter")
-            await page.locator("#reply-keyboard button:has-text('Иә')").click(timeout=20_000)
-            await page.locator(".message.bot .bubble", has_text="Сіз жаздыңыз: Иә").wait_for(timeout=20_000)
-            await page.screenshot(path=str(SCREENSHOTS / "auylnet-page.png"))
-            await app.updater.stop()
-            await app.stop()
+async def thank_for_location(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A shared location is confirmed and the keyboard goes away."""
+    assert update.effective_message is not None and update.effective_message.location
+    place = update.effective_message.location
+    await update.effective_message.reply_text(
+        f"Координаттар: {place.latitude:.4f}, {place.longitude:.4f}", reply_markup=ReplyKeyboardRemove()
+    )
 
 
-def test_the_page_has_no_external_resources() -> None:
-    static = Path(__file__).resolve().parents[1] / "bot" / "sandbox" / "static"
-    for path in static.iterdir():
-        text = path.read_text(encoding="utf-8")
-        assert "http://" not in text.replace("http://127.0.0.1", "") or path.suffix == ".js"
-        assert "cdn" not in text.lower(), path
-    assert shutil.which("true")  # the check above ran over real files
+def build_test_bot(api_url: str) -> Application[Any, Any, Any, Any, Any, Any]:
+    app = ApplicationBuilder().token(TOKEN).base_url(api_url).build()
+    app.add_handler(CommandHandler("start", greet))
+    app.add_handler(CommandHandler("keys", offer_keyboard))
+    app.add_handler(CommandHandler("photo", send_picture))
+    app.add_handler(CallbackQueryHandler(show_status, pattern="^status$"))
+    app.add_handler(CallbackQueryHandler(show_hours, pattern="^hours$"))
+    app.add_handler(MessageHandler(filters.LOCATION, thank_for_location))
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, echo))
+    return app
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[RunningSandbox]:
+    async with run_sandbox(port=0, spec_path=spec_path(), limits=Limits(enabled=False)) as running:
+        yield running
+
+
+@pytest.fixture
+async def test_bot(sandbox: RunningSandbox) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
+    app = build_test_bot(sandbox.api_url)
+    await app.initialize()
+    await app.bot.set_my_commands([("start", "Бастау"), ("keys", "Жауап батырмалары"), ("photo", "Сурет")])
+    await app.start()
+    assert app.updater is not None
+    await app.updater.start_polling(poll_interval=0, timeout=1)
+    try:
+        yield app
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
+
+
+async def send_text(page: Any, text: str) -> None:
+    await page.fill("#text", text)
+    await page.press("#text", "Enter")
+
+
+def bot_bubble(page: Any, text: str) -> Any:
+    return page.locator(".message.in .bubble", has_text=text)
+
+
+# ---- stories ---------------------------------------------------------------------------------------
+
+
+async def test_a_villager_chats_with_the_bot_on_a_phone(
+    browser: Any, sandbox: RunningSandbox, test_bot: Any
+) -> None:
+    page = await browser.new_page(viewport=PHONE)
+    await page.goto(sandbox.url + "/")
+
+    # First visit: nobody is chosen yet, so the page asks who is chatting.
+    await page.locator("#persona-panel").wait_for(state="visible", timeout=WAIT_MS)
+    await page.fill("input[name=first_name]", "Айгүл")
+    await page.select_option("select[name=language_code]", "kk")
+    await page.click("text=Create persona")
+    await page.locator("#persona-panel").wait_for(state="hidden", timeout=WAIT_MS)
+    assert "Айгүл (kk)" in await page.inner_text("#chat-subtitle")
+
+    await send_text(page, "/start")
+    await page.locator(".message.out .bubble", has_text="/start").wait_for(timeout=WAIT_MS)
+    bold = page.locator(".message.in .bubble b", has_text="Сәлем, Айгүл!")
+    await bold.wait_for(timeout=WAIT_MS)
+    weight = await bold.evaluate("node => getComputedStyle(node).fontWeight")
+    assert int(weight) >= 600
+    assert await page.locator(".message.in .bubble i", has_text="Шақат").count() == 1
+
+    # The status button: a toast, and the greeting turns into the status in place.
+    greeting_id = await bold.evaluate("node => node.closest('.message').dataset.messageId")
+    await page.click(f"button:has-text('{GREETING_BUTTON}')")
+    await page.locator("#toast", has_text="Тексерілді").wait_for(timeout=WAIT_MS)
+    edited = bot_bubble(page, CONNECTED)
+    await edited.wait_for(timeout=WAIT_MS)
+    assert await edited.evaluate("node => node.closest('.message').dataset.messageId") == greeting_id
+    assert await edited.locator(".edited").inner_text() == "edited"
+    assert await page.locator(f"button:has-text('{GREETING_BUTTON}')").count() == 0
+    assert await page.locator(".message.in .bubble b", has_text="Сәлем").count() == 0
+
+    # The command menu lists what the bot set with setMyCommands.
+    await page.click("#commands-button")
+    await page.locator("#command-menu .command", has_text="/photo").click(timeout=WAIT_MS)
+    photo = page.locator(".message.in img.photo")
+    await photo.wait_for(timeout=WAIT_MS)
+    await bot_bubble(page, "Мұнара, Шақат").wait_for(timeout=WAIT_MS)
+    await page.wait_for_function("() => document.querySelector('img.photo').naturalWidth === 64")
+    await bot_bubble(page, "Күте тұрыңыз").wait_for(state="detached", timeout=WAIT_MS)
+
+    # A reply keyboard replaces the buttons under the input; a tap sends its label.
+    await send_text(page, "/keys")
+    await page.locator("#reply-keyboard button", has_text="Иә").click(timeout=WAIT_MS)
+    await page.locator(".message.out .bubble", has_text="Иә").wait_for(timeout=WAIT_MS)
+    await bot_bubble(page, "Сіз жаздыңыз: Иә").wait_for(timeout=WAIT_MS)
+    await page.screenshot(path=str(SCREENSHOT))
+
+    # The location button shares the prefilled village; the bot then removes its keyboard.
+    await page.locator("#reply-keyboard button", has_text="Орналасқан жерім").click()
+    await page.locator(".message.out .location-card", has_text="52.2873, 76.9674").wait_for(timeout=WAIT_MS)
+    await bot_bubble(page, "Координаттар: 52.2873, 76.9674").wait_for(timeout=WAIT_MS)
+    await page.locator("#reply-keyboard").wait_for(state="hidden", timeout=WAIT_MS)
+
+    # An answer with show_alert is a dialog to dismiss, not a passing toast.
+    await send_text(page, "/start")
+    await page.locator(f"button:has-text('{ALERT_BUTTON}')").last.click(timeout=WAIT_MS)
+    alert = page.locator("#alert-dialog")
+    await alert.wait_for(state="visible", timeout=WAIT_MS)
+    assert "09:00–18:00" in await alert.inner_text()
+    await alert.locator("button", has_text="OK").click()
+    await alert.wait_for(state="hidden", timeout=WAIT_MS)
+
+    # The attach menu: a photo with the typed text as its caption, a document, a location.
+    await page.fill("#text", "Біздің мұнара")
+    await page.click("#attach-button")
+    await page.set_input_files(
+        "#photo-input", files=[{"name": "tower.png", "mimeType": "image/png", "buffer": tiny_png()}]
+    )
+    sent_photo = page.locator(".message.out .bubble", has_text="Біздің мұнара")
+    await sent_photo.locator("img.photo").wait_for(timeout=WAIT_MS)
+    await page.wait_for_function(
+        "() => [...document.querySelectorAll('.message.out img.photo')].some(img => img.naturalWidth === 64)"
+    )
+    await page.set_input_files(
+        "#document-input",
+        files=[{"name": "outage.csv", "mimeType": "text/csv", "buffer": "ауыл;күй\n".encode()}],
+    )
+    document_link = page.locator(".message.out a.document", has_text="outage.csv")
+    await document_link.wait_for(timeout=WAIT_MS)
+    href = await document_link.get_attribute("href")
+    assert await page.evaluate("url => fetch(url).then(r => r.text())", href) == "ауыл;күй\n"
+    await page.click("#attach-button")
+    await page.click("[data-attach=location]")
+    await page.fill("#location-form input[name=latitude]", "51.7236")
+    await page.fill("#location-form input[name=longitude]", "75.3228")
+    await page.click("#location-form button[type=submit]")
+    await page.locator(".message.out .location-card", has_text="51.7236, 75.3228").wait_for(timeout=WAIT_MS)
+    await bot_bubble(page, "Координаттар: 51.7236, 75.3228").wait_for(timeout=WAIT_MS)
+
+    # Coming back later: the page remembers her and shows the conversation so far.
+    await page.reload()
+    await bot_bubble(page, CONNECTED).wait_for(timeout=WAIT_MS)
+    assert "Айгүл" in await page.inner_text("#chat-subtitle")
+    assert await page.locator("#persona-panel").is_hidden()
+
+
+async def test_a_link_opens_the_chat_of_a_known_persona(
+    browser: Any, sandbox: RunningSandbox, test_bot: Any
+) -> None:
+    async with aiohttp.ClientSession() as http:
+        for person in (
+            {"id": 5001, "first_name": "Болат", "language_code": "ru"},
+            {"id": 5002, "first_name": "Ольга", "language_code": "ru"},
+        ):
+            async with http.post(f"{sandbox.url}/sandbox/api/users", json=person) as response:
+                assert response.status == 200
+        async with http.post(
+            f"{sandbox.url}/sandbox/api/groups",
+            json={"title": "Шақат тұрғындары", "member_ids": [5001, 5002]},
+        ) as response:
+            group = await response.json()
+
+    page = await browser.new_page(viewport=PHONE)
+    await page.goto(f"{sandbox.url}/?user=5001")
+    await page.locator("#chat-subtitle", has_text="Болат (ru)").wait_for(timeout=WAIT_MS)
+    assert await page.locator("#persona-panel").is_hidden()
+    await page.locator(".empty button", has_text="START").click()
+    await bot_bubble(page, "Сәлем, Болат!").wait_for(timeout=WAIT_MS)
+
+    # His group is in the chat selector; what he writes there, others see with his name.
+    await page.select_option("#chat-select", str(group["id"]))
+    await page.locator("#chat-title", has_text="Шақат тұрғындары").wait_for(timeout=WAIT_MS)
+    await send_text(page, "Кешке жарық болмайды")
+    await page.locator(".message.out .bubble", has_text="Кешке жарық болмайды").wait_for(timeout=WAIT_MS)
+
+    olga = await browser.new_page(viewport=PHONE)
+    await olga.goto(f"{sandbox.url}/?user=5002")
+    await olga.select_option("#chat-select", str(group["id"]))
+    from_bolat = olga.locator(".message.in .bubble", has=olga.locator(".sender", has_text="Болат"))
+    await from_bolat.wait_for(timeout=WAIT_MS)
+    assert await from_bolat.locator(".text").inner_text() == "Кешке жарық болмайды"
+    # The bot's echo quotes him, and is labelled with the bot's name.
+    echo = olga.locator(".message.in .bubble", has_text="Сіз жаздыңыз: Кешке жарық болмайды")
+    await echo.wait_for(timeout=WAIT_MS)
+    assert await echo.locator(".reply-quote strong").inner_text() == "Болат"
+    await olga.screenshot(path="/tmp/auylnet-group.png")
+
+
+async def test_a_link_to_an_unknown_persona_offers_to_create_it(
+    browser: Any, sandbox: RunningSandbox
+) -> None:
+    page = await browser.new_page(viewport=PHONE)
+    await page.goto(f"{sandbox.url}/?user=7777")
+    await page.locator("#persona-panel").wait_for(state="visible", timeout=WAIT_MS)
+    assert await page.input_value("input[name=user_id]") == "7777"
+
+
+async def test_only_telegram_formatting_survives_rendering(browser: Any, sandbox: RunningSandbox) -> None:
+    page = await browser.new_page(viewport=PHONE)
+    await page.goto(sandbox.url + "/")
+    hostile = (
+        '<b onclick="window.hit=1">bold</b> <img src=x onerror="window.hit=1">'
+        '<a href="javascript:window.hit=1">trap</a> <a href="https://auylnet.kz/x">site</a> '
+        '<script>window.hit=1</script><span class="tg-spoiler">secret</span> '
+        '<tg-spoiler>also</tg-spoiler> <span style="color:red">plain</span>'
+        '<pre><code class="language-python">x = 1</code></pre><iframe src="https://auylnet.kz"></iframe>'
+    )
+    rendered = await page.evaluate(
+        """html => {
+            const box = document.createElement('div');
+            box.append(window.auylnetSandbox.telegramHtml(html));
+            document.body.append(box);
+            return box.innerHTML;
+        }""",
+        hostile,
+    )
+    await asyncio.sleep(0.2)
+    assert await page.evaluate("() => window.hit") is None
+    assert "<b>bold</b>" in rendered
+    assert "<img" not in rendered and "<script" not in rendered and "<iframe" not in rendered
+    assert "javascript" not in rendered and "onclick" not in rendered and "style=" not in rendered
+    assert 'href="https://auylnet.kz/x"' in rendered and "trap" in rendered
+    assert rendered.count('class="spoiler"') == 2
+    assert "<pre><code>x = 1</code></pre>" in rendered
+    assert "plain" in rendered
+
+
+def test_the_page_needs_nothing_from_the_internet() -> None:
+    files = {path.name: path.read_text(encoding="utf-8") for path in STATIC.iterdir()}
+    assert {"index.html", "app.js", "style.css"} <= set(files)
+    for name, text in files.items():
+        assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", text, re.IGNORECASE), name
+        assert "@import" not in text and "@font-face" not in text, name
+    linked = re.findall(r'(?:src|href)="(/[^"]*)"', files["index.html"])
+    assert sorted(linked) == ["/static/app.js", "/static/style.css"]
 
 
 async def test_the_demo_page_reaches_the_main_menu(browser: Any, tmp_path: Path) -> None:
-    """`auylnet demo`, as a newcomer uses it: open the page, /start, pick a language, see the menu."""
-    import asyncio
-
+    """`auylnet demo` as a newcomer uses it: open a printed link, /start, pick a language, see the menu."""
     from bot.demo.run import run_demo
 
     stop = asyncio.Event()
@@ -143,18 +416,17 @@ async def test_the_demo_page_reaches_the_main_menu(browser: Any, tmp_path: Path)
     )
     try:
         url = await asyncio.wait_for(ready, 60)
-        page = await browser.new_page(viewport={"width": 360, "height": 740})
+        page = await browser.new_page(viewport=PHONE)
         await page.goto(f"{url}/?user=1006")  # Ольга, a resident whose Telegram is in Russian
-        await page.fill("#text", "/start")
-        await page.press("#text", "Enter")
-        await page.locator("button:has-text('Русский')").click(timeout=20_000)
-        await page.locator(".message.bot .bubble", has_text="Что вы хотите сделать?").wait_for(timeout=20_000)
+        await send_text(page, "/start")
+        await page.locator(".inline-button", has_text="Русский").click(timeout=WAIT_MS)
+        await bot_bubble(page, "Что вы хотите сделать?").wait_for(timeout=WAIT_MS)
         for label in ("Интернет в моём селе", "Сообщить о сбое", "Занятия", "Настройки"):
-            assert await page.locator(f".inline-row button:has-text('{label}')").count() == 1
-        await page.screenshot(path=str(SCREENSHOTS / "auylnet-demo.png"))
+            assert await page.locator(".inline-button", has_text=label).count() == 1
+        await page.screenshot(path="/tmp/auylnet-demo.png")
         # The demo comes with a class to book in Ольга's village.
-        await page.locator(".inline-row button:has-text('Занятия')").click()
-        await page.locator(".inline-row button:has-text('Основы смартфона')").wait_for(timeout=20_000)
+        await page.locator(".inline-button", has_text="Занятия").click()
+        await page.locator(".inline-button", has_text="Основы смартфона").wait_for(timeout=WAIT_MS)
     finally:
         stop.set()
         assert await asyncio.wait_for(demo, 30) == 0

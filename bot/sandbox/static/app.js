@@ -1,356 +1,825 @@
 "use strict";
-// The sandbox chat page: a person picks a persona and chats with the bot through the control API.
+// The sandbox chat page: a persona chats with the bot through the sandbox's control API.
 
-const api = (path, options = {}) =>
-  fetch(`/sandbox/api/${path}`, options).then(async (response) => {
-    const body = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error(body.error || response.statusText);
-    return body;
-  });
-const postJson = (path, body) =>
-  api(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+const PERSONA_KEY = "auylnet.sandbox.persona";
+const POLL_SECONDS = 25;
+const CHAT_LIST_REFRESH_MS = 15000;
+const PRESS_GIVE_UP_MS = 15000;
 
-const state = { persona: null, chatId: null, seq: 0, polling: 0, renderedKey: "" };
+const state = {
+  persona: null,
+  chats: [],
+  chat: null,
+  seq: 0,
+  listener: null,
+  messages: new Map(),
+  replyKeyboard: null,
+  keyboardOpen: true,
+  commands: null,
+  pendingPresses: new Map(),
+  earlyAnswers: new Map(),
+  chatsCheckedAt: 0,
+  botName: "",
+};
+
 const $ = (id) => document.getElementById(id);
 
-// ---- safe rendering of Telegram HTML --------------------------------------------------------
-const ALLOWED = new Set(["B", "STRONG", "I", "EM", "U", "INS", "S", "STRIKE", "DEL", "CODE", "PRE",
-  "A", "BLOCKQUOTE", "SPAN", "TG-SPOILER", "BR"]);
-
-function sanitize(html) {
-  const source = new DOMParser().parseFromString(`<body>${html}</body>`, "text/html").body;
-  const out = document.createDocumentFragment();
-  const copy = (node, target) => {
-    for (const child of node.childNodes) {
-      if (child.nodeType === Node.TEXT_NODE) {
-        target.appendChild(document.createTextNode(child.textContent));
-      } else if (child.nodeType === Node.ELEMENT_NODE) {
-        if (!ALLOWED.has(child.tagName)) { copy(child, target); continue; }
-        let element;
-        if (child.tagName === "A") {
-          element = document.createElement("a");
-          const href = child.getAttribute("href") || "";
-          if (/^(https?:|tg:)/i.test(href)) { element.href = href; element.target = "_blank"; element.rel = "noopener"; }
-        } else if (child.tagName === "TG-SPOILER" || (child.tagName === "SPAN" && child.classList.contains("tg-spoiler"))) {
-          element = document.createElement("span");
-          element.className = "spoiler";
-          element.addEventListener("click", () => element.classList.add("open"));
-        } else if (child.tagName === "SPAN") {
-          copy(child, target); continue;
-        } else {
-          element = document.createElement(child.tagName.toLowerCase());
-        }
-        copy(child, element);
-        target.appendChild(element);
-      }
-    }
-  };
-  copy(source, out);
-  return out;
+function element(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
 }
 
-// ---- personas ---------------------------------------------------------------------------------
+function icon(name) {
+  const holder = document.createElement("span");
+  holder.innerHTML = `<svg aria-hidden="true"><use href="#i-${name}"/></svg>`;
+  return holder.firstElementChild;
+}
+
+async function api(path, { method = "GET", json, form, signal } = {}) {
+  const init = { method, signal };
+  if (json !== undefined) {
+    init.headers = { "Content-Type": "application/json" };
+    init.body = JSON.stringify(json);
+  } else if (form) {
+    init.body = form;
+  }
+  const response = await fetch(`/sandbox/api/${path}`, init);
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    throw new Error(body.error || body.description || `${response.status} ${response.statusText}`);
+  }
+  return body;
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// ---- Telegram HTML, rendered safely -----------------------------------------------------------
+// Only the tags Telegram itself accepts survive; anything else is unwrapped to its text, and
+// attributes are never copied except a link target that passed the scheme check.
+
+const FORMAT_TAGS = new Map([
+  ["B", "b"], ["STRONG", "b"], ["I", "i"], ["EM", "i"], ["U", "u"], ["INS", "u"],
+  ["S", "s"], ["STRIKE", "s"], ["DEL", "s"], ["CODE", "code"], ["PRE", "pre"],
+  ["BLOCKQUOTE", "blockquote"],
+]);
+const LINK_SCHEMES = /^(https?|tg):/i;
+
+function safeHref(raw) {
+  const href = (raw || "").trim();
+  if (!LINK_SCHEMES.test(href)) return null;
+  try {
+    return new URL(href).href;
+  } catch {
+    return null;
+  }
+}
+
+function telegramHtml(html) {
+  const parsed = new DOMParser().parseFromString(`<!doctype html><body>${html}`, "text/html");
+  const fragment = document.createDocumentFragment();
+  copyAllowed(parsed.body, fragment);
+  return fragment;
+}
+
+function copyAllowed(source, target) {
+  for (const node of source.childNodes) {
+    if (node.nodeType === Node.TEXT_NODE) {
+      target.append(node.data);
+      continue;
+    }
+    if (node.nodeType !== Node.ELEMENT_NODE) continue;
+    const copy = allowedElement(node);
+    if (copy) {
+      copyAllowed(node, copy);
+      target.append(copy);
+    } else {
+      copyAllowed(node, target);
+    }
+  }
+}
+
+function allowedElement(node) {
+  const tag = node.tagName;
+  if (FORMAT_TAGS.has(tag)) return document.createElement(FORMAT_TAGS.get(tag));
+  if (tag === "A") {
+    const href = safeHref(node.getAttribute("href"));
+    if (!href) return null;
+    const link = document.createElement("a");
+    link.href = href;
+    link.target = "_blank";
+    link.rel = "noopener noreferrer";
+    return link;
+  }
+  if (tag === "TG-SPOILER" || (tag === "SPAN" && node.classList.contains("tg-spoiler"))) {
+    const spoiler = element("span", "spoiler");
+    spoiler.title = "Tap to reveal";
+    spoiler.addEventListener("click", () => spoiler.classList.add("revealed"), { once: true });
+    return spoiler;
+  }
+  return null;
+}
+
+// ---- personas and chats -----------------------------------------------------------------------
+
+function fullName(user) {
+  return [user.first_name, user.last_name].filter(Boolean).join(" ");
+}
+
+function avatarColour(id) {
+  const hues = [205, 145, 25, 280, 340, 170, 45];
+  return `hsl(${hues[Math.abs(Number(id)) % hues.length]} 55% 52%)`;
+}
+
+function paintAvatar(node, name, id) {
+  node.textContent = (name || "?").trim().charAt(0).toUpperCase() || "?";
+  node.style.background = avatarColour(id);
+}
+
 async function loadPersonas() {
   const { users } = await api("users");
   const list = $("persona-list");
   list.replaceChildren();
+  if (!users.length) list.append(element("li", "hint", "No personas yet: create the first one below."));
   for (const user of users) {
-    const item = document.createElement("li");
-    const button = document.createElement("button");
+    const item = element("li");
+    const button = element("button", "persona");
     button.type = "button";
-    button.textContent = `${user.first_name}${user.last_name ? " " + user.last_name : ""} · ${user.language_code || "?"} · id ${user.id}`;
+    button.dataset.userId = String(user.id);
+    if (state.persona && state.persona.id === user.id) button.classList.add("current");
+    const avatar = element("span", "avatar small");
+    paintAvatar(avatar, user.first_name, user.id);
+    const label = element("span", "persona-label");
+    label.append(element("strong", "", fullName(user)));
+    label.append(element("small", "", `${user.language_code || "no language"} · id ${user.id}`));
+    button.append(avatar, label);
     button.addEventListener("click", () => choosePersona(user));
-    item.appendChild(button);
-    list.appendChild(item);
+    item.append(button);
+    list.append(item);
   }
   return users;
 }
 
-async function choosePersona(user) {
-  state.persona = user;
-  localStorage.setItem("auylnet.persona", String(user.id));
-  $("persona-panel").hidden = true;
-  $("chat-subtitle").textContent = `as ${user.first_name} (${user.language_code || "?"})`;
-  await loadChats(user.id);
+async function openPersonas() {
+  $("persona-panel").hidden = false;
+  closeMenus();
+  try {
+    await loadPersonas();
+  } catch (error) {
+    toast(`Sandbox not reachable: ${error.message}`);
+  }
 }
 
-async function loadChats(userId) {
-  const { chats } = await api(`chats?user_id=${userId}`);
+async function choosePersona(user) {
+  state.persona = user;
+  localStorage.setItem(PERSONA_KEY, String(user.id));
+  const url = new URL(window.location.href);
+  url.searchParams.set("user", String(user.id));
+  history.replaceState(null, "", url);
+  $("persona-panel").hidden = true;
+  state.commands = null;
+  await loadChats();
+  const privateChat = state.chats.find((chat) => chat.id === user.id) || state.chats[0];
+  if (privateChat) await openChat(privateChat.id);
+}
+
+async function loadChats() {
+  state.chatsCheckedAt = Date.now();
+  let chats = [];
+  try {
+    ({ chats } = await api(`chats?user_id=${state.persona.id}`));
+  } catch {
+    chats = [{ id: state.persona.id, type: "private", first_name: state.persona.first_name }];
+  }
+  chats.sort((a, b) => (a.type === "private" ? -1 : b.type === "private" ? 1 : 0));
+  const unchanged = JSON.stringify(chats) === JSON.stringify(state.chats);
+  state.chats = chats;
+  if (unchanged) return;
   const select = $("chat-select");
   select.replaceChildren();
   for (const chat of chats) {
-    const option = document.createElement("option");
+    const option = element("option", "", chat.type === "private" ? "Bot" : chat.title || `Group ${chat.id}`);
     option.value = String(chat.id);
-    option.textContent = chat.type === "private" ? "🤖 Bot" : `👥 ${chat.title}`;
-    select.appendChild(option);
+    select.append(option);
   }
-  await openChat(userId);
+  select.hidden = chats.length < 2;
+  $("chat-switch").hidden = select.hidden;
+  if (state.chat) select.value = String(state.chat.id);
+}
+
+function isGroup() {
+  return Boolean(state.chat && state.chat.type !== "private");
+}
+
+function paintHeader() {
+  const persona = state.persona;
+  const title = isGroup() ? state.chat.title || "Group" : state.botName || "Bot";
+  $("chat-title").textContent = title;
+  paintAvatar($("chat-avatar"), title, isGroup() ? state.chat.id : 7);
+  const who = persona ? `you are ${persona.first_name} (${persona.language_code || "?"})` : "choose a persona";
+  $("chat-subtitle").textContent = `${isGroup() ? "group" : "bot"} · ${who}`;
 }
 
 async function openChat(chatId) {
-  state.chatId = Number(chatId);
-  $("chat-select").value = String(chatId);
-  state.renderedKey = "";
-  await refresh();
-  listen();
+  const chat = state.chats.find((known) => known.id === Number(chatId)) || { id: Number(chatId), type: "private" };
+  if (state.listener) state.listener.abort();
+  const listener = new AbortController();
+  state.listener = listener;
+  state.chat = chat;
+  state.messages.clear();
+  state.replyKeyboard = null;
+  $("chat-select").value = String(chat.id);
+  $("messages").replaceChildren();
+  closeMenus();
+  paintHeader();
+
+  let baseline = 0;
+  let loaded = { messages: [] };
+  try {
+    const probe = await api(`events?after=0&timeout=0&chat_id=${chat.id}`, { signal: listener.signal });
+    baseline = probe.last_seq ?? lastSeq(probe.events, 0);
+    loaded = await api(`chats/${chat.id}/messages`, { signal: listener.signal });
+  } catch (error) {
+    if (listener.signal.aborted) return;
+    toast(`Could not load the chat: ${error.message}`);
+  }
+  if (listener.signal.aborted) return;
+  state.seq = baseline;
+  for (const message of loaded.messages) upsertMessage(message);
+  setReplyKeyboard(keyboardFrom(loaded, loaded.messages), { reopen: true });
+  showEmptyState();
+  scrollToEnd(true);
+  listen(chat.id, listener);
+}
+
+function lastSeq(events, fallback) {
+  return (events || []).reduce((highest, event) => Math.max(highest, event.seq), fallback);
+}
+
+function keyboardFrom(body, messages) {
+  if (body && "reply_keyboard" in body) return body.reply_keyboard;
+  const withKeyboard = [...messages].reverse().find((message) => message.from_bot && message.reply_keyboard);
+  return withKeyboard ? withKeyboard.reply_keyboard : state.replyKeyboard;
+}
+
+// ---- live updates -------------------------------------------------------------------------------
+
+async function listen(chatId, listener) {
+  let failures = 0;
+  while (!listener.signal.aborted) {
+    try {
+      const body = await api(`events?after=${state.seq}&timeout=${POLL_SECONDS}&chat_id=${chatId}`, {
+        signal: listener.signal,
+      });
+      if (listener.signal.aborted) return;
+      if (failures) paintHeader();
+      failures = 0;
+      state.seq = lastSeq(body.events, state.seq);
+      await applyEvents(body.events || []);
+      if (Date.now() - state.chatsCheckedAt > CHAT_LIST_REFRESH_MS) loadChats();
+    } catch {
+      if (listener.signal.aborted) return;
+      failures += 1;
+      $("chat-subtitle").textContent = "connecting…";
+      await sleep(Math.min(1000 * failures, 5000));
+    }
+  }
+}
+
+async function applyEvents(events) {
+  const stickToEnd = nearEnd();
+  let botSpoke = false;
+  for (const event of events) {
+    if (event.kind === "message" || event.kind === "edit") {
+      upsertMessage(event.message);
+      if (event.message.from_bot) botSpoke = true;
+    } else if (event.kind === "delete") {
+      removeMessage(event.message_id);
+    } else if (event.kind === "callback_answer" && event.callback_answer) {
+      callbackAnswered(event.callback_answer);
+    }
+  }
+  if (botSpoke) await syncReplyKeyboard();
+  showEmptyState();
+  if (events.some((event) => event.kind === "message")) scrollToEnd(stickToEnd);
+}
+
+async function syncReplyKeyboard() {
+  const newest = Math.max(0, ...state.messages.keys());
+  try {
+    const body = await api(`chats/${state.chat.id}/messages?after=${newest}`);
+    for (const message of body.messages) upsertMessage(message);
+    setReplyKeyboard(keyboardFrom(body, [...state.messages.values()]), { reopen: true });
+  } catch {
+    setReplyKeyboard(keyboardFrom(null, [...state.messages.values()]), { reopen: true });
+  }
 }
 
 // ---- messages -----------------------------------------------------------------------------------
-function time(seconds) {
+
+function isMine(message) {
+  return !message.from_bot && message.from && state.persona && message.from.id === state.persona.id;
+}
+
+function upsertMessage(message) {
+  if (message.from_bot && message.from && message.from.first_name && state.botName !== message.from.first_name) {
+    state.botName = message.from.first_name;
+    paintHeader();
+  }
+  state.messages.set(message.message_id, message);
+  const list = $("messages");
+  const fresh = renderMessage(message);
+  const existing = list.querySelector(`[data-message-id="${message.message_id}"]`);
+  if (existing) {
+    existing.replaceWith(fresh);
+    return;
+  }
+  const later = [...list.querySelectorAll("[data-message-id]")].find(
+    (node) => Number(node.dataset.messageId) > message.message_id,
+  );
+  list.insertBefore(fresh, later || null);
+}
+
+function removeMessage(messageId) {
+  state.messages.delete(Number(messageId));
+  const node = $("messages").querySelector(`[data-message-id="${Number(messageId)}"]`);
+  if (node) node.remove();
+}
+
+function showEmptyState() {
+  const list = $("messages");
+  const empty = list.querySelector(".empty");
+  if (state.messages.size) {
+    if (empty) empty.remove();
+    return;
+  }
+  if (empty) return;
+  const card = element("div", "empty");
+  card.append(element("p", "", isGroup() ? "No messages in this group yet." : "No messages yet."));
+  if (!isGroup()) {
+    const start = element("button", "primary start-button", "START");
+    start.type = "button";
+    start.addEventListener("click", () => sendMessage({ text: "/start" }));
+    card.append(start);
+  }
+  list.append(card);
+}
+
+function clockTime(seconds) {
   return new Date(seconds * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
 }
 
+function fileUrl(fileId) {
+  return `/sandbox/files/${encodeURIComponent(fileId)}`;
+}
+
+function humanSize(bytes) {
+  if (!bytes && bytes !== 0) return "";
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+function messageBody(message) {
+  if (message.text_html) return telegramHtml(message.text_html);
+  return document.createTextNode(message.text || message.caption || "");
+}
+
 function renderMessage(message) {
-  const wrapper = document.createElement("div");
-  const mine = !message.from_bot && message.from && state.persona && message.from.id === state.persona.id;
-  wrapper.className = `message ${message.from_bot ? "bot" : mine ? "me" : "bot"}`;
-  wrapper.dataset.messageId = String(message.message_id);
-  const bubble = document.createElement("div");
-  bubble.className = "bubble";
-  if (!message.from_bot && !mine && message.from) {
-    const who = document.createElement("strong");
-    who.textContent = message.from.first_name + "\n";
-    bubble.appendChild(who);
+  const mine = isMine(message);
+  const row = element("div", `message ${mine ? "out" : "in"}`);
+  row.dataset.messageId = String(message.message_id);
+  const bubble = element("div", "bubble");
+  row.append(bubble);
+
+  if (isGroup() && !mine && message.from) {
+    const sender = element("div", "sender", fullName(message.from));
+    sender.style.color = avatarColour(message.from.id);
+    bubble.append(sender);
   }
-  if (message.photo) {
-    const image = document.createElement("img");
-    image.alt = "photo";
-    image.src = message.file_url || `/sandbox/files/${message.photo[message.photo.length - 1].file_id}`;
-    bubble.appendChild(image);
+  if (message.reply_to_message) {
+    const quoted = message.reply_to_message;
+    const quote = element("div", "reply-quote");
+    quote.append(element("strong", "", quoted.from ? fullName(quoted.from) : ""));
+    quote.append(element("span", "", quoted.text || quoted.caption || (quoted.photo ? "Photo" : "Message")));
+    bubble.append(quote);
+  }
+  if (message.photo && message.photo.length) {
+    const largest = message.photo[message.photo.length - 1];
+    const image = element("img", "photo");
+    image.alt = message.caption || "Photo";
+    image.src = message.file_url || fileUrl(largest.file_id);
+    image.width = largest.width;
+    image.height = largest.height;
+    bubble.append(image);
+    bubble.classList.add("has-media");
+    row.classList.add("has-media");
+  }
+  if (message.sticker) {
+    bubble.append(element("div", "sticker", message.sticker.emoji || "Sticker"));
+    bubble.classList.add("has-sticker");
   }
   if (message.document) {
-    const link = document.createElement("a");
-    link.href = message.file_url || `/sandbox/files/${message.document.file_id}`;
-    link.download = message.document.file_name || "file";
-    link.textContent = `📄 ${message.document.file_name || "file"}`;
-    bubble.appendChild(link);
-    bubble.appendChild(document.createTextNode("\n"));
+    const doc = message.document;
+    const link = element("a", "document");
+    link.href = message.file_url || fileUrl(doc.file_id);
+    link.download = doc.file_name || "file";
+    const badge = element("span", "document-icon");
+    badge.append(icon("file"));
+    const label = element("span", "document-label");
+    label.append(element("strong", "", doc.file_name || "file"));
+    label.append(element("small", "", [humanSize(doc.file_size), doc.mime_type].filter(Boolean).join(" · ")));
+    link.append(badge, label);
+    bubble.append(link);
   }
   if (message.location) {
-    const card = document.createElement("div");
-    card.className = "location-card";
-    card.textContent = `📍 ${message.location.latitude.toFixed(4)}, ${message.location.longitude.toFixed(4)}`;
-    bubble.appendChild(card);
+    const { latitude, longitude } = message.location;
+    bubble.append(element("div", "location-card", `📍 ${latitude.toFixed(4)}, ${longitude.toFixed(4)}`));
   }
   if (message.contact) {
-    bubble.appendChild(document.createTextNode(`☎️ ${message.contact.phone_number}`));
+    const contact = message.contact;
+    bubble.append(element("div", "contact-card", `☎ ${fullName(contact)} · ${contact.phone_number}`));
   }
-  if (message.text_html) {
-    bubble.appendChild(message.from_bot ? sanitize(message.text_html) : document.createTextNode(message.text || message.caption || ""));
+  if (message.text_html || message.text || message.caption) {
+    const text = element("div", "text");
+    text.append(messageBody(message));
+    bubble.append(text);
+  } else if (bubble.childElementCount === 0) {
+    bubble.append(element("div", "text unsupported", "Unsupported message"));
   }
-  const meta = document.createElement("span");
-  meta.className = "meta";
-  meta.textContent = `${message.edited ? "edited · " : ""}${time(message.edit_date || message.date)}`;
-  bubble.appendChild(meta);
-  wrapper.appendChild(bubble);
+  const meta = element("span", "meta");
+  if (message.edited || message.edit_date) meta.append(element("span", "edited", "edited"));
+  meta.append(document.createTextNode(clockTime(message.edit_date || message.date)));
+  bubble.append(meta);
 
   const rows = message.reply_markup && message.reply_markup.inline_keyboard;
-  if (rows && rows.length) {
-    const keyboard = document.createElement("div");
-    keyboard.className = "inline-keyboard";
-    for (const row of rows) {
-      const line = document.createElement("div");
-      line.className = "inline-row";
-      for (const button of row) {
-        const element = document.createElement("button");
-        element.type = "button";
-        element.textContent = button.text;
-        if (button.url) element.addEventListener("click", () => window.open(button.url, "_blank", "noopener"));
-        else element.addEventListener("click", () => press(message.message_id, button.callback_data));
-        line.appendChild(element);
-      }
-      keyboard.appendChild(line);
+  if (rows && rows.length) row.append(inlineKeyboard(message, rows));
+  return row;
+}
+
+function inlineKeyboard(message, rows) {
+  const keyboard = element("div", "inline-keyboard");
+  for (const row of rows) {
+    const line = element("div", "inline-row");
+    for (const button of row) line.append(inlineButton(message, button));
+    keyboard.append(line);
+  }
+  return keyboard;
+}
+
+function inlineButton(message, button) {
+  if (button.url) {
+    const href = safeHref(button.url);
+    const link = element("a", "inline-button link", button.text);
+    if (href) {
+      link.href = href;
+      link.target = "_blank";
+      link.rel = "noopener noreferrer";
     }
-    wrapper.appendChild(keyboard);
+    return link;
   }
-  return wrapper;
-}
-
-function renderReplyKeyboard(markup) {
-  const box = $("reply-keyboard");
-  box.replaceChildren();
-  if (!markup || !markup.keyboard) { box.hidden = true; return; }
-  for (const row of markup.keyboard) {
-    const line = document.createElement("div");
-    line.className = "row";
-    for (const key of row) {
-      const button = document.createElement("button");
-      button.type = "button";
-      button.textContent = typeof key === "string" ? key : key.text;
-      button.addEventListener("click", () => tapReplyKey(key));
-      line.appendChild(button);
-    }
-    box.appendChild(line);
-  }
-  box.hidden = false;
-}
-
-async function refresh() {
-  if (state.chatId === null) return;
-  const { messages, reply_keyboard: replyKeyboard } = await api(`chats/${state.chatId}/messages`);
-  const key = JSON.stringify([messages, replyKeyboard]);
-  if (key === state.renderedKey) return;
-  state.renderedKey = key;
-  const list = $("messages");
-  const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
-  list.replaceChildren(...messages.map(renderMessage));
-  if (!messages.length) {
-    const hint = document.createElement("p");
-    hint.className = "empty";
-    hint.textContent = "Send /start to begin.";
-    list.appendChild(hint);
-  }
-  renderReplyKeyboard(replyKeyboard);
-  if (atBottom || messages.length < 3) list.scrollTop = list.scrollHeight;
-}
-
-async function listen() {
-  const ticket = ++state.polling;
-  while (ticket === state.polling) {
-    try {
-      const { events, last_seq: last } = await api(`events?after=${state.seq}&timeout=25&chat_id=${state.chatId}`);
-      state.seq = last;
-      if (events.length) await refresh();
-    } catch (error) {
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-    }
-  }
-}
-
-// ---- acting ------------------------------------------------------------------------------------------
-function toast(text, alert) {
-  if (!text) return;
-  if (alert) { window.alert(text); return; }
-  const box = $("toast");
-  box.textContent = text;
-  box.hidden = false;
-  clearTimeout(toast.timer);
-  toast.timer = setTimeout(() => { box.hidden = true; }, 2500);
-}
-
-async function sendJson(extra) {
-  if (!state.persona) { $("persona-panel").hidden = false; return; }
-  try {
-    await postJson("send", { user_id: state.persona.id, chat_id: state.chatId, ...extra });
-    await refresh();
-  } catch (error) { toast(`Not sent: ${error.message}`); }
-}
-
-async function press(messageId, data) {
-  try {
-    const pressed = await postJson("press", {
-      user_id: state.persona.id, chat_id: state.chatId, message_id: messageId, callback_data: data,
+  const node = element("button", "inline-button", button.text);
+  node.type = "button";
+  if (button.callback_data !== undefined) {
+    node.addEventListener("click", () => press(message.message_id, button.callback_data, node));
+  } else if (button.copy_text) {
+    node.addEventListener("click", async () => {
+      await navigator.clipboard.writeText(button.copy_text.text).catch(() => {});
+      toast("Copied");
     });
-    const answer = await api(`callback_answers/${pressed.callback_query_id}?wait=5`);
-    if (answer.answered) toast(answer.text, answer.show_alert);
-  } catch (error) { toast(`Button failed: ${error.message}`); }
+  } else {
+    node.disabled = true;
+    node.title = "This kind of button does nothing in the sandbox";
+  }
+  return node;
+}
+
+function nearEnd() {
+  const list = $("messages");
+  return list.scrollHeight - list.scrollTop - list.clientHeight < 120;
+}
+
+function scrollToEnd(force) {
+  const list = $("messages");
+  if (force || nearEnd()) list.scrollTop = list.scrollHeight;
+}
+
+// ---- reply keyboard -----------------------------------------------------------------------------
+
+function setReplyKeyboard(markup, { reopen } = {}) {
+  const keyboard = markup && markup.keyboard ? markup : null;
+  const changed = JSON.stringify(keyboard) !== JSON.stringify(state.replyKeyboard);
+  state.replyKeyboard = keyboard;
+  if (changed && reopen) state.keyboardOpen = true;
+  $("text").placeholder = (keyboard && keyboard.input_field_placeholder) || "Message";
+  paintReplyKeyboard();
+}
+
+function paintReplyKeyboard() {
+  const box = $("reply-keyboard");
+  const keyboard = state.replyKeyboard;
+  $("keyboard-button").hidden = !keyboard;
+  $("keyboard-button").classList.toggle("active", Boolean(keyboard && state.keyboardOpen));
+  box.replaceChildren();
+  box.hidden = !keyboard || !state.keyboardOpen;
+  if (box.hidden) return;
+  for (const row of keyboard.keyboard) {
+    const line = element("div", "reply-row");
+    for (const key of row) {
+      const label = typeof key === "string" ? key : key.text;
+      const button = element("button", "reply-button", label);
+      button.type = "button";
+      if (typeof key === "object" && (key.request_location || key.request_contact)) {
+        button.prepend(icon(key.request_location ? "pin" : "person"));
+      }
+      button.addEventListener("click", () => tapReplyKey(key));
+      line.append(button);
+    }
+    box.append(line);
+  }
 }
 
 function tapReplyKey(key) {
+  if (state.replyKeyboard && state.replyKeyboard.one_time_keyboard) {
+    state.keyboardOpen = false;
+    paintReplyKeyboard();
+  }
   if (typeof key === "object" && key.request_location) {
-    const form = $("location-form");
-    sendJson({ location: { latitude: Number(form.latitude.value), longitude: Number(form.longitude.value) } });
+    sendMessage({ location: villageLocation() });
   } else if (typeof key === "object" && key.request_contact) {
-    sendJson({ contact: { phone_number: "+77010000000", first_name: state.persona.first_name } });
+    sendMessage({ contact: { phone_number: personaPhone(), first_name: state.persona.first_name } });
   } else {
-    sendJson({ text: typeof key === "string" ? key : key.text });
+    sendMessage({ text: typeof key === "string" ? key : key.text });
+  }
+}
+
+function villageLocation() {
+  const form = $("location-form");
+  return { latitude: Number(form.latitude.value), longitude: Number(form.longitude.value) };
+}
+
+function personaPhone() {
+  return `+7701${String(Math.abs(state.persona.id) % 10000000).padStart(7, "0")}`;
+}
+
+// ---- acting as the persona ----------------------------------------------------------------------
+
+async function sendMessage(payload) {
+  if (!state.persona || !state.chat) {
+    openPersonas();
+    return false;
+  }
+  closeMenus();
+  try {
+    const { message } = await api("send", {
+      method: "POST",
+      json: { user_id: state.persona.id, chat_id: state.chat.id, ...payload },
+    });
+    if (message && !state.messages.has(message.message_id)) {
+      upsertMessage({ ...message, from_bot: false });
+      showEmptyState();
+    }
+    scrollToEnd(true);
+    return true;
+  } catch (error) {
+    toast(`Not sent: ${error.message}`);
+    return false;
   }
 }
 
 async function sendFile(part, file) {
+  if (!state.persona || !state.chat) {
+    openPersonas();
+    return;
+  }
   const form = new FormData();
   form.append("user_id", String(state.persona.id));
-  form.append("chat_id", String(state.chatId));
+  form.append("chat_id", String(state.chat.id));
+  const caption = $("text").value.trim();
+  if (caption) form.append("caption", caption);
   form.append(part, file, file.name);
+  closeMenus();
   try {
-    await api("send", { method: "POST", body: form });
-    await refresh();
-  } catch (error) { toast(`Not sent: ${error.message}`); }
+    const { message } = await api("send", { method: "POST", form });
+    if (caption) $("text").value = "";
+    if (message && !state.messages.has(message.message_id)) upsertMessage({ ...message, from_bot: false });
+    showEmptyState();
+    scrollToEnd(true);
+  } catch (error) {
+    toast(`Not sent: ${error.message}`);
+  }
 }
 
-async function showCommands() {
-  const language = (state.persona && state.persona.language_code) || "";
-  const { commands } = await api(`commands?language_code=${language}&chat_id=${state.chatId}`);
-  const menu = $("attach-menu");
-  menu.replaceChildren();
-  for (const command of commands) {
-    const button = document.createElement("button");
-    button.type = "button";
-    button.textContent = `/${command.command} — ${command.description}`;
-    button.addEventListener("click", () => { menu.hidden = true; sendJson({ text: `/${command.command}` }); });
-    menu.appendChild(button);
+async function press(messageId, data, button) {
+  button.classList.add("busy");
+  const done = () => button.classList.remove("busy");
+  try {
+    const { callback_query_id: queryId } = await api("press", {
+      method: "POST",
+      json: { user_id: state.persona.id, chat_id: state.chat.id, message_id: messageId, callback_data: data },
+    });
+    const early = state.earlyAnswers.get(queryId);
+    state.earlyAnswers.delete(queryId);
+    if (early) {
+      done();
+      showCallbackAnswer(early);
+      return;
+    }
+    state.pendingPresses.set(queryId, done);
+    setTimeout(() => {
+      if (state.pendingPresses.delete(queryId)) done();
+    }, PRESS_GIVE_UP_MS);
+  } catch (error) {
+    done();
+    toast(`Button failed: ${error.message}`);
   }
-  if (!commands.length) menu.textContent = "No commands yet.";
 }
+
+function callbackAnswered(answer) {
+  const done = state.pendingPresses.get(answer.callback_query_id);
+  if (!done) {
+    state.earlyAnswers.set(answer.callback_query_id, answer);
+    return;
+  }
+  state.pendingPresses.delete(answer.callback_query_id);
+  done();
+  showCallbackAnswer(answer);
+}
+
+function showCallbackAnswer(answer) {
+  if (!answer.text) return;
+  if (answer.show_alert) showAlert(answer.text);
+  else toast(answer.text);
+}
+
+function toast(text) {
+  const box = $("toast");
+  box.textContent = text;
+  box.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => {
+    box.hidden = true;
+  }, 3000);
+}
+
+function showAlert(text) {
+  const dialog = $("alert-dialog");
+  $("alert-text").textContent = text;
+  if (!dialog.open) dialog.showModal();
+}
+
+// ---- commands menu ------------------------------------------------------------------------------
+
+async function loadCommands() {
+  if (state.commands) return state.commands;
+  const language = (state.persona && state.persona.language_code) || "";
+  try {
+    const { commands } = await api(
+      `commands?language_code=${encodeURIComponent(language)}&chat_id=${state.chat ? state.chat.id : ""}`,
+    );
+    state.commands = commands;
+  } catch {
+    state.commands = [];
+  }
+  return state.commands;
+}
+
+async function showCommands(prefix = "") {
+  const commands = await loadCommands();
+  const menu = $("command-menu");
+  menu.replaceChildren();
+  const matching = commands.filter((command) => `/${command.command}`.startsWith(prefix || "/"));
+  for (const command of matching) {
+    const button = element("button", "command");
+    button.type = "button";
+    button.append(element("strong", "", `/${command.command}`), element("span", "", command.description));
+    button.addEventListener("click", () => {
+      $("text").value = "";
+      sendMessage({ text: `/${command.command}` });
+    });
+    menu.append(button);
+  }
+  if (!matching.length) {
+    if (prefix) {
+      menu.hidden = true;
+      return;
+    }
+    menu.append(element("p", "hint", "The bot has not set any commands."));
+  }
+  $("attach-menu").hidden = true;
+  $("location-form").hidden = true;
+  menu.hidden = false;
+}
+
+function closeMenus() {
+  $("command-menu").hidden = true;
+  $("attach-menu").hidden = true;
+  $("location-form").hidden = true;
+}
+
+// ---- wiring -------------------------------------------------------------------------------------
 
 function wire() {
-  $("composer-form").addEventListener("submit", (event) => {
+  $("composer-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const input = $("text");
     const text = input.value;
     if (!text.trim()) return;
     input.value = "";
-    sendJson({ text });
+    const sent = await sendMessage({ text });
+    if (!sent && !input.value) input.value = text;
+    input.focus();
   });
-  $("persona-button").addEventListener("click", async () => {
-    $("persona-panel").hidden = !$("persona-panel").hidden;
-    await loadPersonas();
+  $("text").addEventListener("input", () => {
+    const value = $("text").value;
+    if (/^\/[A-Za-z0-9_]*$/.test(value)) showCommands(value);
+    else $("command-menu").hidden = true;
+  });
+  $("commands-button").addEventListener("click", () => {
+    state.commands = null;
+    if ($("command-menu").hidden) showCommands();
+    else closeMenus();
+  });
+  $("attach-button").addEventListener("click", () => {
+    const opening = $("attach-menu").hidden && $("location-form").hidden;
+    closeMenus();
+    $("attach-menu").hidden = !opening;
+  });
+  $("attach-menu").addEventListener("click", (event) => {
+    const choice = event.target.closest("[data-attach]");
+    if (!choice) return;
+    const kind = choice.dataset.attach;
+    if (kind === "photo") $("photo-input").click();
+    if (kind === "document") $("document-input").click();
+    if (kind === "location") {
+      $("attach-menu").hidden = true;
+      $("location-form").hidden = false;
+      $("location-form").latitude.focus();
+    }
+  });
+  $("location-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    sendMessage({ location: villageLocation() });
+  });
+  for (const [inputId, part] of [["photo-input", "photo"], ["document-input", "document"]]) {
+    $(inputId).addEventListener("change", (event) => {
+      const [file] = event.target.files;
+      if (file) sendFile(part, file);
+      event.target.value = "";
+    });
+  }
+  $("keyboard-button").addEventListener("click", () => {
+    state.keyboardOpen = !state.keyboardOpen;
+    paintReplyKeyboard();
+  });
+  $("persona-button").addEventListener("click", () => {
+    if ($("persona-panel").hidden) openPersonas();
+    else $("persona-panel").hidden = true;
+  });
+  $("persona-close").addEventListener("click", () => {
+    if (state.persona) $("persona-panel").hidden = true;
   });
   $("persona-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const form = event.target;
     const body = { first_name: form.first_name.value.trim(), language_code: form.language_code.value };
-    if (form.id.value) body.id = Number(form.id.value);
-    const user = await postJson("users", body);
-    form.reset();
-    await loadPersonas();
-    await choosePersona(user);
-  });
-  $("chat-select").addEventListener("change", (event) => openChat(event.target.value));
-  $("attach-button").addEventListener("click", () => {
-    const menu = $("attach-menu");
-    if (menu.hidden) {
-      menu.replaceChildren(...["photo", "document", "location", "commands"].map((kind) => {
-        const button = document.createElement("button");
-        button.type = "button";
-        button.dataset.attach = kind;
-        button.textContent = { photo: "🖼 Photo", document: "📄 Document", location: "📍 Location", commands: "/ Commands" }[kind];
-        return button;
-      }));
+    if (form.user_id.value) body.id = Number(form.user_id.value);
+    if (!body.first_name) return;
+    try {
+      const user = await api("users", { method: "POST", json: body });
+      form.reset();
+      await choosePersona(user);
+    } catch (error) {
+      toast(`Could not create the persona: ${error.message}`);
     }
-    menu.hidden = !menu.hidden;
   });
-  $("attach-menu").addEventListener("click", (event) => {
-    const kind = event.target.dataset && event.target.dataset.attach;
-    if (!kind) return;
-    if (kind === "photo") $("photo-input").click();
-    if (kind === "document") $("document-input").click();
-    if (kind === "location") { $("location-form").hidden = !$("location-form").hidden; $("attach-menu").hidden = true; }
-    if (kind === "commands") showCommands();
+  $("chat-select").addEventListener("change", (event) => {
+    state.commands = null;
+    openChat(event.target.value);
   });
-  $("location-form").addEventListener("submit", (event) => {
-    event.preventDefault();
-    const form = event.target;
-    form.hidden = true;
-    sendJson({ location: { latitude: Number(form.latitude.value), longitude: Number(form.longitude.value) } });
-  });
-  $("photo-input").addEventListener("change", (event) => {
-    if (event.target.files[0]) sendFile("photo", event.target.files[0]);
-    event.target.value = ""; $("attach-menu").hidden = true;
-  });
-  $("document-input").addEventListener("change", (event) => {
-    if (event.target.files[0]) sendFile("document", event.target.files[0]);
-    event.target.value = ""; $("attach-menu").hidden = true;
-  });
+  $("messages").addEventListener("click", () => closeMenus());
 }
 
 async function boot() {
   wire();
-  const users = await loadPersonas();
-  const wanted = new URLSearchParams(location.search).get("user") || localStorage.getItem("auylnet.persona");
+  paintHeader();
+  let users = [];
+  try {
+    users = await loadPersonas();
+  } catch (error) {
+    toast(`Sandbox not reachable: ${error.message}`);
+  }
+  const asked = new URLSearchParams(window.location.search).get("user");
+  const wanted = asked || localStorage.getItem(PERSONA_KEY);
   const persona = users.find((user) => String(user.id) === String(wanted));
-  if (persona) await choosePersona(persona);
-  else $("persona-panel").hidden = false;
+  if (persona) {
+    await choosePersona(persona);
+    return;
+  }
+  if (asked && /^\d+$/.test(asked)) $("persona-form").user_id.value = asked;
+  $("persona-panel").hidden = false;
 }
 
+window.auylnetSandbox = { telegramHtml };
 boot();
