@@ -34,10 +34,16 @@ class Incident(BaseModel):
     resolution: Resolution | None = None
     reopened: int = 0
     escalated_at: datetime | None = None
+    reopened_at: datetime | None = None
     mass: bool = False
     version: int = 0
     reports: int = 0
     first_since: Since = "now"
+
+    @property
+    def clock_start(self) -> datetime:
+        """Where the times to take and to resolve run from: the opening, or the last reopening."""
+        return self.reopened_at or self.opened_at
 
 
 class Report(BaseModel):
@@ -74,7 +80,7 @@ def _moment(value: str | None) -> datetime | None:
 
 def _incident(row: aiosqlite.Row) -> Incident:
     data = dict(row)
-    for key in ("opened_at", "taken_at", "resolved_at", "escalated_at"):
+    for key in ("opened_at", "taken_at", "resolved_at", "escalated_at", "reopened_at"):
         data[key] = _moment(data[key])
     data["mass"] = bool(data["mass"])
     data["first_since"] = data.get("first_since") or "now"
@@ -116,6 +122,12 @@ async def unresolved(conn: aiosqlite.Connection, scopes: list[str] | None = None
     if scopes is None or "" in scopes:
         return found
     return [i for i in found if any(i.village_code.startswith(scope) for scope in scopes)]
+
+
+async def get_report(conn: aiosqlite.Connection, report_id: int) -> Report | None:
+    async with conn.execute("SELECT * FROM reports WHERE id = ?", (report_id,)) as cursor:
+        row = await cursor.fetchone()
+    return _report(row) if row else None
 
 
 async def report_by_source(conn: aiosqlite.Connection, source_key: str) -> Report | None:
@@ -200,7 +212,7 @@ async def district_incidents(conn: aiosqlite.Connection, district_code: str, sin
 
 async def update_incident(conn: aiosqlite.Connection, incident_id: int, **changes: object) -> None:
     allowed = {"state", "taken_at", "taken_by", "resolved_at", "resolved_by", "resolution", "reopened",
-               "escalated_at", "mass"}
+               "escalated_at", "reopened_at", "mass"}
     assert set(changes) <= allowed, changes
     values = [to_db(v) if isinstance(v, datetime) else v for v in changes.values()]
     assignments = "".join(f"{name} = ?, " for name in changes)
@@ -212,7 +224,8 @@ async def update_incident(conn: aiosqlite.Connection, incident_id: int, **change
 
 async def overdue_for_taking(conn: aiosqlite.Connection, opened_before: datetime) -> list[int]:
     async with conn.execute(
-        "SELECT id FROM incidents WHERE state = 'open' AND escalated_at IS NULL AND opened_at < ?",
+        "SELECT id FROM incidents WHERE state = 'open' AND escalated_at IS NULL"
+        " AND coalesce(reopened_at, opened_at) < ?",
         (to_db(opened_before),),
     ) as cursor:
         return [row[0] for row in await cursor.fetchall()]

@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from telegram import Update
+from telegram.error import BadRequest
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -198,6 +199,9 @@ async def send_report(update: Update, context: BotContext) -> int:
     assert query is not None
     t = context.t
     draft = await _draft(context)
+    if "filed" in draft:
+        await show_filed_ticket(update, context, int(draft["filed"]))
+        return ConversationHandler.END
     if not {"village", "kind", "since"} <= set(draft):
         await query.answer(t._("This button is out of date. Open /menu again."), show_alert=True)
         return ConversationHandler.END
@@ -208,7 +212,9 @@ async def send_report(update: Update, context: BotContext) -> int:
         async with context.db.transaction() as tx:
             filed = await service.file_report(tx, new, source_key=f"callback:{query.id}",
                                               settings=context.settings, now=context.clock.now())
-            await drafts.clear_draft(tx, context.member.id, FLOW)
+            # Kept until the next /report: if the ticket below never reaches the resident (the bot
+            # stops, Telegram fails the edit, the press is delivered again), «Send now» shows it.
+            await drafts.save_draft(tx, context.member.id, FLOW, {"filed": filed.report.id}, context.clock.now())
     except OutageError as error:
         await query.answer()
         await reply(update, context, error_text(context, error), keyboard([back_to_menu(t)]), edit=True)
@@ -218,6 +224,24 @@ async def send_report(update: Update, context: BotContext) -> int:
     await reply(update, context, ticket_text(context, filed), keyboard(
         [button(t._("📋 My reports"), MenuCb(item="myreports"))], [back_to_menu(t)]), edit=True)
     return ConversationHandler.END
+
+
+async def show_filed_ticket(update: Update, context: BotContext, report_id: int) -> None:
+    """The ticket of a report already committed, shown again instead of "out of date"."""
+    query = update.callback_query
+    assert query is not None
+    async with context.db.read() as conn:
+        report = await outages.get_report(conn, report_id)
+        incident = await outages.get_incident(conn, report.incident_id) if report else None
+    try:
+        await query.answer()
+    except BadRequest:
+        pass  # a press delivered again may be too old to answer; the ticket still shows
+    if report is None or incident is None:
+        return
+    t = context.t
+    await reply(update, context, ticket_text(context, service.Filed(report, incident, new=True)), keyboard(
+        [button(t._("📋 My reports"), MenuCb(item="myreports"))], [back_to_menu(t)]), edit=True)
 
 
 def ticket_text(context: BotContext, filed: service.Filed) -> str:
@@ -426,6 +450,8 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         conversation_timeout=1800,
     )
     app.add_handler(flow)
+    # «Send now» after the conversation ended (a press delivered again): show the ticket, not "out of date".
+    app.add_handler(CallbackQueryHandler(send_report, pattern=step_filter("rp", "send")))
     app.add_handler(CommandHandler("myreports", my_reports))
     app.add_handler(CallbackQueryHandler(my_reports, pattern=lambda d: d == "menu:myreports"))
     app.add_handler(CallbackQueryHandler(working_answer, pattern=FixedCb.filter()))

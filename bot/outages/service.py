@@ -82,7 +82,12 @@ async def file_report(
         longitude=new.longitude, source_key=source_key, now=now,
     )
     await outages.update_incident(conn, incident_id)  # a new report is a change staff should see
-    await _flag_mass_outage(conn, incident_id, village.district_code, settings, now)
+    newly_mass = await _flag_mass_outage(conn, incident_id, village.district_code, settings, now)
+    for neighbour_id in sorted(newly_mass - {incident_id}):
+        # The neighbouring villages' alerts were sent before it was a mass outage: edit them to say so.
+        neighbour = await outages.get_incident(conn, neighbour_id)
+        assert neighbour is not None
+        await alert_staff(conn, neighbour, settings, now)
     incident = await outages.get_incident(conn, incident_id)
     assert incident is not None
     await alert_staff(conn, incident, settings, now)
@@ -91,8 +96,11 @@ async def file_report(
 
 async def _flag_mass_outage(
     conn: aiosqlite.Connection, incident_id: int, district_code: str, settings: Settings, now: datetime
-) -> None:
-    """Many reports at once, or several villages of one district at once: a mass outage."""
+) -> set[int]:
+    """Many reports at once, or several villages of one district at once: a mass outage.
+
+    Returns the incidents flagged just now.
+    """
     window = now - timedelta(minutes=settings.mass_outage_minutes)
     flagged = []
     if await outages.count_recent_reports(conn, incident_id, window) >= settings.mass_outage_reports:
@@ -107,10 +115,13 @@ async def _flag_mass_outage(
         row = await cursor.fetchone()
     if row and row[0] >= settings.mass_outage_villages:
         flagged += nearby
+    newly: set[int] = set()
     for flagged_id in set(flagged):
         current = await outages.get_incident(conn, flagged_id)
         if current is not None and not current.mass:
             await outages.update_incident(conn, flagged_id, mass=1)
+            newly.add(flagged_id)
+    return newly
 
 
 async def staff_chats(conn: aiosqlite.Connection, village_code: str, settings: Settings) -> list[int]:
@@ -227,16 +238,17 @@ async def answer_working(conn: aiosqlite.Connection, incident_id: int, user_id: 
         return incident  # someone already reopened it or reported afresh
     await outages.update_incident(conn, incident_id, state="open", resolved_at=None, resolved_by=None,
                                   resolution=None, taken_by=None, taken_at=None, escalated_at=None,
-                                  reopened=incident.reopened + 1)
-    return await _after_change(conn, incident_id, settings, now, "outage.reopened")
+                                  reopened=incident.reopened + 1, reopened_at=now)
+    # The one who pressed «No» is answered on the button; the notice is for the other reporters.
+    return await _after_change(conn, incident_id, settings, now, "outage.reopened", skip=user_id)
 
 
 async def _after_change(conn: aiosqlite.Connection, incident_id: int, settings: Settings, now: datetime,
-                        resident_kind: str) -> Incident:
+                        resident_kind: str, *, skip: int | None = None) -> Incident:
     incident = await outages.get_incident(conn, incident_id)
     assert incident is not None
     await alert_staff(conn, incident, settings, now)
-    await tell_reporters(conn, incident, resident_kind, now)
+    await tell_reporters(conn, incident, resident_kind, now, skip=skip)
     return incident
 
 
@@ -262,6 +274,6 @@ async def check_service_levels(conn: aiosqlite.Connection, settings: Settings, n
 def is_overdue(incident: Incident, settings: Settings, now: datetime) -> bool:
     if incident.state == "resolved":
         return False
-    if incident.state == "open" and now - incident.opened_at > timedelta(minutes=settings.take_within_minutes):
+    if incident.state == "open" and now - incident.clock_start > timedelta(minutes=settings.take_within_minutes):
         return True
-    return now - incident.opened_at > timedelta(hours=settings.resolve_within_hours)
+    return now - incident.clock_start > timedelta(hours=settings.resolve_within_hours)
