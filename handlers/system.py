@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, TypeHandler, filters
 
 from bot.context import BotContext
@@ -67,7 +69,10 @@ async def on_error(update: object, context: BotContext) -> None:
                 or pick_language(update.effective_user.language_code, context.settings.default_language)
             )
         if update.callback_query is not None:
-            await update.callback_query.answer()
+            # The handler may have answered the button already; a second answer fails, and that
+            # must not keep the person from hearing what happened.
+            with contextlib.suppress(TelegramError):
+                await update.callback_query.answer()
         await context.bot.send_message(
             update.effective_chat.id,
             context.t._("Sorry, something went wrong. Please try again in a minute."),

@@ -55,7 +55,7 @@ async def test_auylnet_sandbox_runs_alone(tmp_path: Path) -> None:
             async with http.get(f"http://127.0.0.1:18093/bot{BOT_TOKEN}/getMe") as response:
                 me = await response.json()
             async with http.get("http://127.0.0.1:18093/") as page:
-                assert "AuylNet sandbox chat" in await page.text()
+                assert "<title>AuylNet · sandbox chat</title>" in await page.text()
         assert me["ok"] and me["result"]["is_bot"]
     finally:
         process.send_signal(signal.SIGINT)

@@ -246,3 +246,17 @@ async def test_an_admin_sees_notification_delivery(client: SandboxClient, bot_fa
         await resident.send("/outbox")
         refusal = await resident.wait_for(lambda m: "только для роли" in m.text)
         assert refusal.text == "Извините, это доступно только для роли «администратор»."
+
+
+async def test_a_button_that_fails_after_answering_still_gets_an_apology(
+    client: SandboxClient, bot_factory: BotFactory
+) -> None:
+    async with bot_factory():
+        olga = await client.user("Ольга", language_code="ru")
+        await choose_language(olga, "Русский")
+        await olga.wait_for(lambda m: "Что вы хотите сделать?" in m.text)
+        # «Help» answers the button, then Telegram fails the edit that shows the help.
+        await client.fault("500", method="editMessageText", count=1)
+        await olga.press("❓ Помощь")
+        sorry = await olga.wait_for(lambda m: m.text.startswith("Извините, что-то пошло не так"))
+        assert sorry.text == "Извините, что-то пошло не так. Попробуйте ещё раз через минуту."
