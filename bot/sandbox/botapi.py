@@ -240,6 +240,9 @@ async def get_updates(world: World, bot: BotState, params: dict[str, Any]) -> An
     if offset is not None and offset > 0:
         # Confirming: everything before offset is delivered for good.
         bot.updates = [u for u in bot.updates if u["update_id"] >= offset]
+    elif offset is not None and offset < 0:
+        # Telegram's "the last -offset updates": all earlier ones are forgotten.
+        bot.updates = bot.updates[offset:]
     limit = max(1, min(100, params.get("limit", 100)))
     timeout = max(0, min(50, params.get("timeout", 0)))
     allowed = params.get("allowed_updates")
@@ -508,6 +511,22 @@ def _scope_key(params: dict[str, Any]) -> tuple[str, str]:
     return json.dumps(scope, sort_keys=True), params.get("language_code") or ""
 
 
+def commands_for(bot: BotState, language_code: str, chat: ChatState | None) -> list[dict[str, str]]:
+    """The command menu a user sees, resolved as Telegram does: the narrowest scope first, and
+    within a scope the user's language before the commands set for all languages."""
+    scopes: list[dict[str, Any]] = []
+    if chat is not None:
+        scopes.append({"type": "chat", "chat_id": chat.chat["id"]})
+        scopes.append({"type": "all_group_chats" if chat.is_group else "all_private_chats"})
+    scopes.append({"type": "default"})
+    for scope in scopes:
+        for language in dict.fromkeys((language_code, "")):
+            found = bot.commands.get(_scope_key({"scope": scope, "language_code": language}))
+            if found is not None:
+                return found
+    return []
+
+
 @method("setMyCommands")
 async def set_my_commands(world: World, bot: BotState, params: dict[str, Any]) -> Any:
     commands = params["commands"]
@@ -530,6 +549,21 @@ async def set_my_commands(world: World, bot: BotState, params: dict[str, Any]) -
 @method("getMyCommands")
 async def get_my_commands(world: World, bot: BotState, params: dict[str, Any]) -> Any:
     return bot.commands.get(_scope_key(params), [])
+
+
+@method("setChatMenuButton")
+async def set_chat_menu_button(world: World, bot: BotState, params: dict[str, Any]) -> Any:
+    chat_id = params.get("chat_id")
+    if chat_id is not None:
+        world.chat(chat_id)
+    bot.menu_buttons[chat_id] = params.get("menu_button") or {"type": "default"}
+    return True
+
+
+@method("getChatMenuButton")
+async def get_chat_menu_button(world: World, bot: BotState, params: dict[str, Any]) -> Any:
+    chat_id = params.get("chat_id")
+    return bot.menu_buttons.get(chat_id) or bot.menu_buttons.get(None) or {"type": "commands"}
 
 
 @method("deleteMyCommands")

@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from bot.sandbox.botapi import photo_sizes, sandbox_view
+from bot.sandbox.botapi import commands_for, photo_sizes, sandbox_view
 from bot.sandbox.spec import Upload
 from bot.sandbox.state import ApiError, ChatState, Fault, World, now_seconds
 
@@ -265,22 +265,13 @@ def add_routes(app: web.Application, world_key: web.AppKey[World]) -> None:
 
     async def commands(request: web.Request, world: World) -> web.Response:
         bot = world.default_bot()
-        language = request.query.get("language_code", "")
-        user_id = request.query.get("chat_id")
-        keys = []
-        if user_id:
-            keys.append((json.dumps({"chat_id": int(user_id), "type": "chat"}, sort_keys=True), language))
-            keys.append((json.dumps({"chat_id": int(user_id), "type": "chat"}, sort_keys=True), ""))
-        keys += [
-            (json.dumps({"type": "default"}, sort_keys=True), language),
-            (json.dumps({"type": "default"}, sort_keys=True), ""),
-        ]
-        for key in keys:
-            if key in bot.commands:
-                return _json({"commands": bot.commands[key]})
-        return _json({"commands": []})
+        chat_id = request.query.get("chat_id")
+        chat = world.chat(_int(chat_id, "chat_id")) if chat_id else None
+        return _json({"commands": commands_for(bot, request.query.get("language_code", ""), chat)})
 
     async def reset(request: web.Request, world: World) -> web.Response:
+        # Users stay, and so do their private chats (emptied); groups are forgotten.
+        world.chats = {chat_id: state for chat_id, state in world.chats.items() if not state.is_group}
         for state in world.chats.values():
             state.messages.clear()
             state.next_message_id = 1

@@ -175,81 +175,165 @@ _MD_MARKERS = {"*": "bold", "_": "italic", "__": "underline", "~": "strikethroug
 
 
 def parse_markdown_v2(source: str) -> tuple[str, list[dict[str, Any]]]:
-    out = _Builder()
-    stack: list[tuple[str, int, int]] = []  # marker, start (UTF-16), source index
-    index = 0
+    return _MarkdownV2(source).parse()
+
+
+def _reserved(char: str) -> EntityParseError:
+    return EntityParseError(f"Character '{char}' is reserved and must be escaped with the preceding '\\'")
+
+
+def _unescaped(source: str, char: str, start: int) -> int:
+    """The index of the first ``char`` at or after ``start`` not escaped by a backslash; -1 if none."""
+    index = start
     while index < len(source):
-        char = source[index]
-        if char == "\\":
-            if index + 1 >= len(source):
-                raise EntityParseError(
-                    f"Can't parse entities: character '\\' at byte offset {_byte_offset(source, index)}"
-                )
-            out.write(source[index + 1])
+        if source[index] == "\\":
             index += 2
-            continue
-        if char == "`":
-            fence = source.startswith("```", index)
-            quote = "```" if fence else "`"
-            end = source.find(quote, index + len(quote))
-            if end < 0:
-                raise EntityParseError(
-                    f"Can't find end of Pre entity at byte offset {_byte_offset(source, index)}"
-                    if fence
-                    else f"Can't find end of Code entity at byte offset {_byte_offset(source, index)}"
-                )
-            body = source[index + len(quote) : end]
-            language = None
-            if fence and "\n" in body:
-                first, rest = body.split("\n", 1)
-                if first.strip() and " " not in first.strip():
-                    language, body = first.strip(), rest
-            start = out.length
-            out.write(body.replace("\\`", "`").replace("\\\\", "\\"))
-            if fence:
-                out.add("pre", start, **({"language": language} if language else {}))
-            else:
-                out.add("code", start)
-            index = end + len(quote)
-            continue
-        if char == "[":
-            close = source.find("](", index)
-            end = source.find(")", close + 2) if close >= 0 else -1
-            if close < 0 or end < 0:
-                raise EntityParseError(
-                    "Character '[' is reserved and must be escaped with the preceding '\\'"
-                )
-            start = out.length
-            inner_text, inner_entities = parse_markdown_v2(source[index + 1 : close])
-            for entity in inner_entities:
-                out.entities.append({**entity, "offset": entity["offset"] + start})
-            out.write(inner_text)
-            out.add("text_link", start, url=source[close + 2 : end].replace("\\)", ")"))
-            index = end + 1
-            continue
-        two = source[index : index + 2]
-        marker = two if two in ("__", "||") else char if char in "*_~" else None
-        if marker is not None:
-            if stack and stack[-1][0] == marker:
-                _, start, _ = stack.pop()
-                out.add(_MD_MARKERS[marker], start)
-            else:
-                stack.append((marker, out.length, index))
-            index += len(marker)
-            continue
-        if char in _MD_RESERVED:
+        elif source[index] == char:
+            return index
+        else:
+            index += 1
+    return -1
+
+
+class _MarkdownV2:
+    """One pass over MarkdownV2 source; markers nest, quotes are runs of lines starting with '>'."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.out = _Builder()
+        self.stack: list[tuple[str, int, int]] = []  # marker, start (UTF-16), source index
+        self.index = 0
+        self.quote_start: int | None = None  # UTF-16 start of the open block quote
+        self.quote_expandable = False
+
+    def parse(self) -> tuple[str, list[dict[str, Any]]]:
+        source = self.source
+        while self.index < len(source):
+            if self.index == 0 or source[self.index - 1] == "\n":
+                self._line_start()
+                if self.index >= len(source):
+                    break
+            char = source[self.index]
+            if char == "\\":
+                self._escape()
+            elif char == "\n" and self.quote_start is not None:
+                self._quote_line_end()
+            elif char == "`":
+                self._code()
+            elif char == "[" or source.startswith("![", self.index):
+                self._link()
+            elif not self._marker() and not self._expandable_mark():
+                if char in _MD_RESERVED:
+                    raise _reserved(char)
+                self.out.write(char)
+                self.index += 1
+        if self.stack:
+            marker, _, position = self.stack[-1]
             raise EntityParseError(
-                f"Character '{char}' is reserved and must be escaped with the preceding '\\'"
+                f"Can't find end of {_MD_MARKERS[marker].capitalize()} entity at byte offset"
+                f" {_byte_offset(source, position)}"
             )
-        out.write(char)
-        index += 1
-    if stack:
-        marker, _, position = stack[-1]
-        raise EntityParseError(
-            f"Can't find end of {_MD_MARKERS[marker].capitalize()} entity at byte offset"
-            f" {_byte_offset(source, position)}"
-        )
-    return out.result()
+        self._close_quote()
+        return self.out.result()
+
+    def _line_start(self) -> None:
+        if self.source.startswith("**>", self.index):
+            self.index += 2  # "**>" opens an expandable quote; the empty bold is no entity
+        if self.source.startswith(">", self.index):
+            if self.quote_start is None:
+                self.quote_start = self.out.length
+            self.index += 1
+
+    def _quote_line_end(self) -> None:
+        following = self.source[self.index + 1 : self.index + 4]
+        if not following.startswith(">") and not following.startswith("**>"):
+            self._close_quote()
+        self.out.write("\n")
+        self.index += 1
+
+    def _close_quote(self) -> None:
+        if self.quote_start is not None:
+            kind = "expandable_blockquote" if self.quote_expandable else "blockquote"
+            self.out.add(kind, self.quote_start)
+        self.quote_start, self.quote_expandable = None, False
+
+    def _expandable_mark(self) -> bool:
+        """"||" closing the last line of a quote makes the quote expandable."""
+        end = self.index + 2
+        at_line_end = self.source[end : end + 1] in ("", "\n")
+        if self.quote_start is None or not self.source.startswith("||", self.index) or not at_line_end:
+            return False
+        if any(marker == "||" for marker, _, _ in self.stack):
+            return False
+        self.quote_expandable = True
+        self.index = end
+        return True
+
+    def _escape(self) -> None:
+        if self.index + 1 >= len(self.source):
+            raise _reserved("\\")
+        self.out.write(self.source[self.index + 1])
+        self.index += 2
+
+    def _code(self) -> None:
+        source, index = self.source, self.index
+        fence = source.startswith("```", index)
+        quote = "```" if fence else "`"
+        end = source.find(quote, index + len(quote))
+        if end < 0:
+            what = "Pre" if fence else "Code"
+            raise EntityParseError(f"Can't find end of {what} entity at byte offset {_byte_offset(source, index)}")
+        body = source[index + len(quote) : end]
+        language = None
+        if fence and "\n" in body:
+            first, rest = body.split("\n", 1)
+            if first.strip() and " " not in first.strip():
+                language, body = first.strip(), rest
+        start = self.out.length
+        self.out.write(body.replace("\\`", "`").replace("\\\\", "\\"))
+        if fence:
+            self.out.add("pre", start, **({"language": language} if language else {}))
+        else:
+            self.out.add("code", start)
+        self.index = end + len(quote)
+
+    def _link(self) -> None:
+        """[text](url), or ![emoji](tg://emoji?id=…) for a custom emoji."""
+        source = self.source
+        emoji = source[self.index] == "!"
+        opening = self.index + (1 if emoji else 0)
+        close = source.find("](", opening)
+        end = _unescaped(source, ")", close + 2) if close >= 0 else -1
+        if close < 0 or end < 0:
+            raise _reserved("!" if emoji else "[")
+        start = self.out.length
+        inner_text, inner_entities = parse_markdown_v2(source[opening + 1 : close])
+        for entity in inner_entities:
+            self.out.entities.append({**entity, "offset": entity["offset"] + start})
+        self.out.write(inner_text)
+        url = source[close + 2 : end].replace("\\)", ")").replace("\\\\", "\\")
+        if emoji:
+            self.out.add("custom_emoji", start, custom_emoji_id=url.rpartition("id=")[2])
+        else:
+            self.out.add("text_link", start, url=url)
+        self.index = end + 1
+
+    def _marker(self) -> bool:
+        source, index = self.source, self.index
+        two = source[index : index + 2]
+        char = source[index]
+        marker = two if two in ("__", "||") else char if char in "*_~" else None
+        if marker is None:
+            return False
+        if marker == "||" and self._expandable_mark():
+            return True
+        if self.stack and self.stack[-1][0] == marker:
+            _, start, _ = self.stack.pop()
+            self.out.add(_MD_MARKERS[marker], start)
+        else:
+            self.stack.append((marker, self.out.length, index))
+        self.index += len(marker)
+        return True
 
 
 def parse_legacy_markdown(source: str) -> tuple[str, list[dict[str, Any]]]:

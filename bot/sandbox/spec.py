@@ -90,16 +90,47 @@ class Spec:
             checked[name] = self._convert(params[name], spec_field.types, name, from_form=True)
         return checked
 
+    def check_object(self, kind: str, value: Any) -> None:
+        """Raise SpecError unless ``value`` is a valid ``kind`` (such as "Message"): for checking
+        that what the sandbox answers is what a strict client like PTB can parse."""
+        self._convert_one(value, kind, kind, from_form=False)
+
     def _convert(self, value: Any, types: tuple[str, ...], path: str, *, from_form: bool) -> Any:
-        errors = []
+        if len(types) == 1:
+            return self._convert_one(value, types[0], path, from_form=from_form)
+        if from_form and isinstance(value, str) and not any(kind in _SCALARS for kind in types):
+            # A union of objects (reply_markup, a command scope): parse the JSON once, not per candidate.
+            value, from_form = _json(value, path), False
+        errors: list[tuple[str, SpecError]] = []
         for candidate in types:
             try:
                 return self._convert_one(value, candidate, path, from_form=from_form)
             except SpecError as error:
-                errors.append(error)
-        if len(errors) == 1:
-            raise errors[0]
+                errors.append((candidate, error))
+        closest = self._closest_type(value, [candidate for candidate, _ in errors])
+        if closest is not None:
+            # The object plainly meant to be one of the candidates: its own error says what is wrong.
+            raise dict(errors)[closest]
         raise SpecError(f'parameter "{path}" must be of type {" or ".join(types)}')
+
+    def _closest_type(self, value: Any, candidates: list[str]) -> str | None:
+        """The object type among ``candidates`` that knows the most of ``value``'s fields."""
+        if not isinstance(value, dict):
+            return None
+        scored = []
+        for candidate in candidates:
+            for kind in self.subtypes.get(candidate, [candidate]):
+                fields = self.types.get(kind)
+                if fields is not None:
+                    known = sum(1 for name in value if name in fields)
+                    tagged = all(value.get(key) == tag for key, tag in _DISCRIMINATORS.get(kind, {}).items())
+                    # A matching "type" tag names the subtype outright; otherwise the fields decide.
+                    bonus = 100 if kind in _DISCRIMINATORS and tagged else 0
+                    scored.append((bonus + known - (len(value) - known), candidate))
+        if not scored:
+            return None
+        best = max(score for score, _ in scored)
+        return next(candidate for score, candidate in scored if score == best)
 
     def _convert_one(self, value: Any, kind: str, path: str, *, from_form: bool) -> Any:
         if kind.startswith("Array of "):
@@ -121,7 +152,7 @@ class Spec:
         if isinstance(value, str) and from_form:
             value = _json(value, path)
         if not isinstance(value, dict):
-            raise SpecError(f"can't parse {path} JSON object")
+            raise SpecError(f"can't parse {_JSON_NAMES.get(path, path)} JSON object")
         fields = self.types[kind]
         for name in value:
             if name not in fields:
@@ -164,17 +195,25 @@ _DISCRIMINATORS: dict[str, dict[str, str]] = {
 }
 
 
+# Telegram's own words for a missing parameter, where they are known.
+_MISSING = {"text": "message text is empty", "chat_id": "chat_id is empty"}
+# How Telegram names a parameter whose JSON it cannot parse.
+_JSON_NAMES = {
+    "reply_markup": "reply keyboard markup",
+    "reply_parameters": "reply parameters",
+    "link_preview_options": "link preview options",
+}
+
+
 def _missing(name: str) -> str:
-    if name == "text":
-        return "message text is empty"
-    return f'parameter "{name}" is required'
+    return _MISSING.get(name, f'parameter "{name}" is required')
 
 
 def _json(value: str, path: str) -> Any:
     try:
         return json.loads(value)
     except json.JSONDecodeError:
-        raise SpecError(f"can't parse {path} JSON object") from None
+        raise SpecError(f"can't parse {_JSON_NAMES.get(path, path)} JSON object") from None
 
 
 def _scalar(value: Any, kind: str, path: str, *, from_form: bool) -> Any:

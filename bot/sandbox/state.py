@@ -83,6 +83,7 @@ class BotState:
     webhook_task: asyncio.Task[None] | None = None
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
     blocked_by: set[int] = field(default_factory=set)
+    menu_buttons: dict[int | None, dict[str, Any]] = field(default_factory=dict)  # chat id → MenuButton
 
     def as_user(self) -> dict[str, Any]:
         return {
@@ -95,6 +96,8 @@ class BotState:
             "supports_inline_queries": False,
             "can_connect_to_business": False,
             "has_main_web_app": False,
+            "has_topics_enabled": False,
+            "allows_users_to_create_topics": False,
         }
 
 

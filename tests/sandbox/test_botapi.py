@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -18,28 +17,23 @@ from telegram import (
     Update,
 )
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
 
-from bot.sandbox.client import SandboxClient
+from bot.sandbox.client import SandboxClient, wait_until
 from bot.sandbox.limits import Limits
-from bot.sandbox.server import run_sandbox
-from tests.conftest import spec_path
-
-TOKEN = "123456:" + "A" * 35
+from bot.sandbox.server import RunningSandbox, run_sandbox
+from tests.sandbox.conftest import TOKEN, make_bot
 
 
-@pytest.fixture
-async def quiet_sandbox() -> AsyncIterator[Any]:
-    """The sandbox with flood control off, for tests about everything else."""
-    async with run_sandbox(spec_path=spec_path(), limits=Limits(enabled=False)) as sandbox:
-        yield sandbox
-
-
-def make_bot(sandbox: Any) -> Bot:
-    return Bot(TOKEN, base_url=sandbox.api_url, base_file_url=sandbox.url + "/file/bot")
-
-
-async def start_chat(sandbox: Any, bot: Bot) -> tuple[SandboxClient, Any]:
+async def start_chat(sandbox: RunningSandbox, bot: Bot) -> tuple[SandboxClient, Any]:
     await bot.get_me()  # the bot connects first, as a real one would
     client = SandboxClient(sandbox.url)
     user = await client.user("Айгүл", language_code="kk")
@@ -68,21 +62,40 @@ async def on_keyboard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     )
 
 
-def echo_app(sandbox: Any) -> Application[Any, Any, Any, Any, Any, Any]:
-    app = ApplicationBuilder().token(TOKEN).base_url(sandbox.api_url).build()
+async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Download the person's photo through getFile and the file URL, and say how big it was."""
+    message = update.effective_message
+    assert message is not None and message.photo
+    file = await message.photo[-1].get_file()
+    data = await file.download_as_bytearray()
+    await message.reply_text(f"{len(data)} bytes, {message.photo[-1].width}×{message.photo[-1].height}")
+
+
+def echo_app(sandbox: RunningSandbox) -> Application[Any, Any, Any, Any, Any, Any]:
+    app = (
+        ApplicationBuilder()
+        .token(TOKEN)
+        .base_url(sandbox.api_url)
+        .base_file_url(sandbox.url + "/file/bot")
+        .build()
+    )
     app.add_handler(CommandHandler("start", on_start))
     app.add_handler(CommandHandler("kb", on_keyboard))
     app.add_handler(CallbackQueryHandler(on_press))
+    app.add_handler(MessageHandler(filters.PHOTO, on_photo))
     return app
 
 
-async def test_a_conversation_with_buttons_and_edits(quiet_sandbox: Any) -> None:
-    app = echo_app(quiet_sandbox)
+PNG_64x48 = b"\x89PNG\r\n\x1a\n" + b"\x00" * 8 + (64).to_bytes(4, "big") + (48).to_bytes(4, "big")
+
+
+async def test_a_conversation_with_buttons_and_edits(strict_sandbox: RunningSandbox) -> None:
+    app = echo_app(strict_sandbox)
     async with app:
         await app.start()
         assert app.updater is not None
         await app.updater.start_polling(poll_interval=0, timeout=1)
-        async with SandboxClient(quiet_sandbox.url) as client:
+        async with SandboxClient(strict_sandbox.url) as client:
             aigul = await client.user("Айгүл", language_code="kk")
             await aigul.send("/start")
             hello = await aigul.next_message()
@@ -96,16 +109,20 @@ async def test_a_conversation_with_buttons_and_edits(quiet_sandbox: Any) -> None
             await aigul.send("/kb")
             keyboard = await aigul.next_message()
             assert keyboard.keyboard == [["📍 Here"]]
+            await aigul.send_photo(PNG_64x48, caption="the pole")
+            assert (await aigul.next_message()).text == f"{len(PNG_64x48)} bytes, 64×48"
+            with pytest.raises(TimeoutError):
+                await aigul.next_message(timeout=0.2)
         await app.updater.stop()
         await app.stop()
 
 
-async def test_getme_and_objects_parse_strictly(quiet_sandbox: Any) -> None:
-    bot = make_bot(quiet_sandbox)
+async def test_getme_and_objects_parse_strictly(strict_sandbox: RunningSandbox) -> None:
+    bot = make_bot(strict_sandbox)
     async with bot:
         me = await bot.get_me()
         assert me.is_bot and me.username == "auylnet_bot" and me.id == 123456
-        client, user = await start_chat(quiet_sandbox, bot)
+        client, user = await start_chat(strict_sandbox, bot)
         async with client:
             sent = await bot.send_message(
                 user.id,
@@ -115,7 +132,7 @@ async def test_getme_and_objects_parse_strictly(quiet_sandbox: Any) -> None:
             assert sent.chat.id == user.id and sent.from_user is not None and sent.from_user.is_bot
             photo = await bot.send_photo(
                 user.id,
-                b"\x89PNG\r\n\x1a\n" + b"\x00" * 8 + (64).to_bytes(4, "big") + (48).to_bytes(4, "big"),
+                PNG_64x48,
                 caption="<i>km</i>",
                 parse_mode="HTML",
             )
@@ -161,6 +178,14 @@ async def test_getme_and_objects_parse_strictly(quiet_sandbox: Any) -> None:
             lambda b, u: b.send_message(
                 u,
                 "x",
+                reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("a", callback_data="a" * 65)]]),
+            ),
+            "Button_data_invalid",
+        ),
+        (
+            lambda b, u: b.send_message(
+                u,
+                "x",
                 reply_markup=InlineKeyboardMarkup(
                     [[InlineKeyboardButton(str(i), callback_data=str(i))] for i in range(101)]
                 ),
@@ -180,31 +205,48 @@ async def test_getme_and_objects_parse_strictly(quiet_sandbox: Any) -> None:
         (lambda b, u: b.edit_message_text("x", chat_id=u, message_id=4242), "Message to edit not found"),
     ],
 )
-async def test_spec_and_limit_violations_are_rejected(quiet_sandbox: Any, call: Any, error: str) -> None:
-    if spec_path() is None and ("parameter" in error.lower()):
-        pytest.skip("needs the Bot API spec in ../shared")
-    bot = make_bot(quiet_sandbox)
+async def test_spec_and_limit_violations_are_rejected(
+    strict_sandbox: RunningSandbox, call: Any, error: str
+) -> None:
+    bot = make_bot(strict_sandbox)
     async with bot:
-        client, user = await start_chat(quiet_sandbox, bot)
+        client, user = await start_chat(strict_sandbox, bot)
         async with client:
             with pytest.raises(BadRequest) as raised:
                 await call(bot, user.id)
     assert raised.value.message == error
 
 
-async def test_missing_parameters_and_wrong_types_over_raw_http(quiet_sandbox: Any) -> None:
-    if spec_path() is None:
-        pytest.skip("needs the Bot API spec in ../shared")
+async def test_missing_parameters_and_wrong_types_over_raw_http(strict_sandbox: RunningSandbox) -> None:
     async with aiohttp.ClientSession() as http:
-        base = f"{quiet_sandbox.api_url}{TOKEN}"
+        base = f"{strict_sandbox.api_url}{TOKEN}"
         async with http.post(f"{base}/sendMessage", data={"text": "hi"}) as response:
             body = await response.json()
         assert response.status == 400
         assert body == {
             "ok": False,
             "error_code": 400,
-            "description": 'Bad Request: parameter "chat_id" is required',
+            "description": "Bad Request: chat_id is empty",
         }
+        async with http.post(f"{base}/answerCallbackQuery", json={}) as response:
+            assert (await response.json())["description"] == (
+                'Bad Request: parameter "callback_query_id" is required'
+            )
+        broken_markup = {"chat_id": "1", "text": "x", "reply_markup": '{"inline_keyboard": [[{"text": "a"'}
+        async with http.post(f"{base}/sendMessage", data=broken_markup) as response:
+            assert (await response.json())["description"] == (
+                "Bad Request: can't parse reply keyboard markup JSON object"
+            )
+        nested = {
+            "chat_id": 1,
+            "text": "x",
+            "reply_markup": {"inline_keyboard": [[{"text": "a", "callback_data": "a", "colour": "red"}]]},
+        }
+        async with http.post(f"{base}/sendMessage", json=nested) as response:
+            assert (await response.json())["description"] == (
+                'Bad Request: unknown field "colour" in reply_markup.inline_keyboard[0][0]'
+                " (InlineKeyboardButton)"
+            )
         async with http.post(
             f"{base}/sendLocation", json={"chat_id": 1, "latitude": "north", "longitude": 1}
         ) as r:
@@ -213,14 +255,14 @@ async def test_missing_parameters_and_wrong_types_over_raw_http(quiet_sandbox: A
             ] == 'Bad Request: parameter "latitude" must be of type Float'
         async with http.post(f"{base}/noSuchMethod", data={}) as response:
             assert response.status == 404 and (await response.json())["description"] == "Not Found"
-        async with http.get(f"{quiet_sandbox.api_url}nonsense/getMe") as response:
+        async with http.get(f"{strict_sandbox.api_url}nonsense/getMe") as response:
             assert response.status == 401
 
 
-async def test_not_modified_and_answer_length(quiet_sandbox: Any) -> None:
-    bot = make_bot(quiet_sandbox)
+async def test_not_modified_and_answer_length(strict_sandbox: RunningSandbox) -> None:
+    bot = make_bot(strict_sandbox)
     async with bot:
-        client, user = await start_chat(quiet_sandbox, bot)
+        client, user = await start_chat(strict_sandbox, bot)
         async with client:
             sent = await bot.send_message(user.id, "Stage: design")
             with pytest.raises(BadRequest, match="Message is not modified"):
@@ -245,9 +287,7 @@ async def test_not_modified_and_answer_length(quiet_sandbox: Any) -> None:
 
 
 async def test_flood_control_raises_retry_after() -> None:
-    async with run_sandbox(
-        spec_path=spec_path(), limits=Limits(private_per_second=1, private_burst=3)
-    ) as sandbox:
+    async with run_sandbox(spec_path=None, limits=Limits(private_per_second=1, private_burst=3)) as sandbox:
         bot = make_bot(sandbox)
         async with bot:
             client, user = await start_chat(sandbox, bot)
@@ -266,10 +306,10 @@ async def test_flood_control_raises_retry_after() -> None:
                 assert raised.value.retry_after == 30
 
 
-async def test_a_blocked_user_gives_forbidden(quiet_sandbox: Any) -> None:
-    bot = make_bot(quiet_sandbox)
+async def test_a_blocked_user_gives_forbidden(limits_only_sandbox: RunningSandbox) -> None:
+    bot = make_bot(limits_only_sandbox)
     async with bot:
-        client, user = await start_chat(quiet_sandbox, bot)
+        client, user = await start_chat(limits_only_sandbox, bot)
         async with client:
             await client.block(user)
             with pytest.raises(Forbidden, match="bot was blocked by the user"):
@@ -278,10 +318,10 @@ async def test_a_blocked_user_gives_forbidden(quiet_sandbox: Any) -> None:
             assert (await bot.send_message(user.id, "hello")).text == "hello"
 
 
-async def test_fault_injection(quiet_sandbox: Any) -> None:
-    bot = make_bot(quiet_sandbox)
+async def test_fault_injection(strict_sandbox: RunningSandbox) -> None:
+    bot = make_bot(strict_sandbox)
     async with bot:
-        client, user = await start_chat(quiet_sandbox, bot)
+        client, user = await start_chat(strict_sandbox, bot)
         async with client:
             await client.fault("500", method="sendMessage", count=1)
             with pytest.raises(TelegramError):
@@ -303,37 +343,46 @@ async def test_fault_injection(quiet_sandbox: Any) -> None:
             assert stats["requests"]["sendMessage"] == 4
 
 
-async def test_unconfirmed_updates_are_delivered_again(quiet_sandbox: Any) -> None:
-    bot = make_bot(quiet_sandbox)
+async def test_unconfirmed_updates_are_delivered_again(strict_sandbox: RunningSandbox) -> None:
+    bot = make_bot(strict_sandbox)
     async with bot:
-        client, user = await start_chat(quiet_sandbox, bot)
+        client, user = await start_chat(strict_sandbox, bot)
         async with client:
             await user.send("first")
             await user.send("second")
             seen = await bot.get_updates(timeout=1)
             assert [u.message.text for u in seen if u.message] == ["first", "second"]
             # The client "crashes" before confirming: a fresh one gets the same updates again.
-            async with make_bot(quiet_sandbox) as restarted:
+            async with make_bot(strict_sandbox) as restarted:
                 again = await restarted.get_updates(timeout=1)
             assert [u.update_id for u in again] == [u.update_id for u in seen]
             confirmed = await bot.get_updates(offset=seen[-1].update_id + 1, timeout=0)
             assert confirmed == ()
             # A long poll returns as soon as something arrives.
+            polls = strict_sandbox.state.stats["requests"]["getUpdates"]
             waiting = asyncio.create_task(bot.get_updates(offset=seen[-1].update_id + 1, timeout=5))
-            await asyncio.sleep(0.1)
+            await wait_until(lambda: strict_sandbox.state.stats["requests"]["getUpdates"] > polls)
             await user.send("third")
             assert [u.message.text for u in await waiting if u.message] == ["third"]
 
 
-async def test_webhook_delivery_with_the_secret_header(quiet_sandbox: Any) -> None:
-    received: list[tuple[str | None, dict[str, Any]]] = []
+def _delivered(bot: Bot) -> Any:
+    async def check() -> Any:
+        info = await bot.get_webhook_info()
+        return info if info.pending_update_count == 0 else None
+
+    return check
+
+
+async def test_webhook_delivery_with_the_secret_header(strict_sandbox: RunningSandbox) -> None:
+    received: asyncio.Queue[tuple[str | None, dict[str, Any]]] = asyncio.Queue()
     failures = [1]
 
     async def hook(request: web.Request) -> web.Response:
         if failures:
             failures.pop()
             return web.Response(status=500)  # the first delivery fails and must be retried
-        received.append((request.headers.get("X-Telegram-Bot-Api-Secret-Token"), await request.json()))
+        received.put_nowait((request.headers.get("X-Telegram-Bot-Api-Secret-Token"), await request.json()))
         return web.Response(text="ok")
 
     receiver = web.Application()
@@ -342,24 +391,22 @@ async def test_webhook_delivery_with_the_secret_header(quiet_sandbox: Any) -> No
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    port = runner.addresses[0][1]
     try:
-        bot = make_bot(quiet_sandbox)
+        bot = make_bot(strict_sandbox)
         async with bot:
-            client, user = await start_chat(quiet_sandbox, bot)
+            client, user = await start_chat(strict_sandbox, bot)
             async with client:
                 assert await bot.set_webhook(f"http://127.0.0.1:{port}/hook", secret_token="s3cret")
                 with pytest.raises(TelegramError, match="webhook is active"):
                     await bot.get_updates()
                 await user.send("via webhook")
-                for _ in range(100):
-                    if received:
-                        break
-                    await asyncio.sleep(0.05)
-                assert received[0][0] == "s3cret"
-                assert received[0][1]["message"]["text"] == "via webhook"
-                info = await bot.get_webhook_info()
-                assert info.url.endswith("/hook") and info.pending_update_count == 0
+                secret, update = await asyncio.wait_for(received.get(), timeout=5)
+                assert secret == "s3cret"
+                assert update["message"]["text"] == "via webhook"
+                # The update counts as delivered once the receiver's 200 is back.
+                info = await wait_until(_delivered(bot))
+                assert info.url.endswith("/hook")
                 assert info.last_error_message == "Wrong response from the webhook: 500 Internal Server Error"
                 assert await bot.delete_webhook()
     finally:
