@@ -353,20 +353,16 @@ def to_html(text: str, entities: list[dict[str, Any]]) -> str:
             continue
         opens.setdefault(entity["offset"], []).append(f"<{tag}{attrs}>")
         closes.setdefault(entity["offset"] + entity["length"], []).insert(0, f"</{tag}>")
+    # Cut only at entity boundaries (in UTF-16 units), so surrogate pairs stay whole in each piece.
+    boundaries = sorted({0, len(units) // 2, *opens, *closes})
     pieces: list[str] = []
-    length = len(units) // 2
-    for position in range(length + 1):
-        pieces.extend(closes.get(position, []))
-        pieces.extend(opens.get(position, []))
-        if position < length:
-            unit = units[position * 2 : position * 2 + 2]
-            pieces.append(unit.decode("utf-16-le", errors="surrogatepass"))
-    joined = "".join(pieces)
-    try:
-        joined = joined.encode("utf-16", "surrogatepass").decode("utf-16")
-    except UnicodeDecodeError:
-        pass
-    return _escape_text_outside_tags(joined)
+    for start, end in zip(boundaries, [*boundaries[1:], None], strict=True):
+        pieces.extend(closes.get(start, []))
+        pieces.extend(opens.get(start, []))
+        if end is not None:
+            chunk = units[start * 2 : end * 2].decode("utf-16-le", errors="replace")
+            pieces.append(chunk.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
+    return "".join(pieces)
 
 
 def _html_tag_for(entity: dict[str, Any]) -> tuple[str | None, str]:
@@ -388,16 +384,6 @@ def _html_tag_for(entity: dict[str, Any]) -> tuple[str | None, str]:
     if kind == "text_link":
         return "a", ' href="' + entity["url"].replace("&", "&amp;").replace('"', "&quot;") + '"'
     return None, ""
-
-
-_TAG_OR_TEXT = re.compile(r"(<[^>]+>)|([^<]+)")
-
-
-def _escape_text_outside_tags(html: str) -> str:
-    out = []
-    for tag, text in _TAG_OR_TEXT.findall(html):
-        out.append(tag if tag else text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
-    return "".join(out)
 
 
 def parse(text: str, parse_mode: str | None) -> tuple[str, list[dict[str, Any]]]:
