@@ -19,7 +19,7 @@ from aiohttp import BodyPartReader, web
 from bot.sandbox import controls
 from bot.sandbox.botapi import METHODS
 from bot.sandbox.limits import Limits
-from bot.sandbox.spec import Spec, SpecError, Upload, coerce_without_spec
+from bot.sandbox.spec import Spec, SpecError, Upload, coerce_without_spec, missing_parameter
 from bot.sandbox.state import ApiError, World
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,9 @@ async def bot_api(request: web.Request) -> web.StreamResponse:
     token, name = request.match_info["token"], request.match_info["method"]
     if not TOKEN.match(token):
         return _answer(error=ApiError(401, "Unauthorized"))
-    implementation = METHODS.get(name) or METHODS.get(_case_insensitive(name))
+    # Telegram matches method names case-insensitively; stats and faults use the documented spelling.
+    name = _canonical(name)
+    implementation = METHODS.get(name)
     world.count("requests", name)
     try:
         bot = world.bot_for_token(token)
@@ -124,17 +126,15 @@ async def bot_api(request: web.Request) -> web.StreamResponse:
         spec = request.app[SPEC]
         try:
             if spec is not None:
-                params = spec.check_call(_canonical(name), params)
+                params = spec.check_call(name, params)
             else:
                 params = coerce_without_spec(params)
         except SpecError as error:
             raise ApiError.bad_request(str(error)) from None
         if spec is None:
-            missing = [p for p in _REQUIRED.get(_canonical(name), ()) if p not in params]
+            missing = [p for p in _REQUIRED.get(name, ()) if p not in params]
             if missing:
-                raise ApiError.bad_request(
-                    "message text is empty" if missing[0] == "text" else f'parameter "{missing[0]}" is required'
-                )
+                raise ApiError.bad_request(missing_parameter(missing[0]))
         result = await implementation(world, bot, params)
     except ApiError as error:
         world.count("rejected", error.description.split(":")[0] if error.code != 400 else error.description)

@@ -85,7 +85,7 @@ class Spec:
         for name, spec_field in fields.items():
             if name not in params or params[name] is None:
                 if spec_field.required:
-                    raise SpecError(_missing(name))
+                    raise SpecError(missing_parameter(name))
                 continue
             checked[name] = self._convert(params[name], spec_field.types, name, from_form=True)
         return checked
@@ -205,7 +205,7 @@ _JSON_NAMES = {
 }
 
 
-def _missing(name: str) -> str:
+def missing_parameter(name: str) -> str:
     return _MISSING.get(name, f'parameter "{name}" is required')
 
 
@@ -288,5 +288,5 @@ def coerce_without_spec(params: dict[str, Any]) -> dict[str, Any]:
             result[name] = value
     for required in ("chat_id",):
         if required in result and result[required] == "":
-            raise SpecError(_missing(required))
+            raise SpecError(missing_parameter(required))
     return result

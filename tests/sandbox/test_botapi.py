@@ -423,3 +423,16 @@ async def test_limits_only_without_the_spec() -> None:
                 assert await bot.send_message(user.id, "x", api_kwargs={"colour": "red"})
                 with pytest.raises(BadRequest, match="Message is too long"):
                     await bot.send_message(user.id, "x" * 4097)
+
+
+async def test_without_the_spec_required_parameters_and_method_names_still_hold(
+    limits_only_sandbox: RunningSandbox,
+) -> None:
+    base = f"{limits_only_sandbox.api_url}{TOKEN}"
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{base}/sendmessage", data={"text": "hi"}) as response:
+            assert response.status == 400
+            assert (await response.json())["description"] == "Bad Request: chat_id is empty"
+        async with http.post(f"{base}/getUpdatez") as response:
+            assert response.status == 404
+    assert limits_only_sandbox.state.stats["requests"]["sendMessage"] == 1
