@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import shutil
 import subprocess
@@ -49,7 +50,28 @@ def start_server(port: int, spec: str) -> subprocess.Popen[str]:
     return process
 
 
-async def send_messages(url: str, chat_id: int, seconds: float, clients: int) -> tuple[int, list[float]]:
+def plain_message(chat_id: int) -> dict[str, str]:
+    return {"chat_id": str(chat_id), "text": "Сәлем, ауыл!", "parse_mode": "HTML"}
+
+
+def message_with_keyboard(chat_id: int) -> dict[str, str]:
+    """What AuylNet mostly sends: formatted text under a keyboard, every nested field checked."""
+    rows = [
+        [{"text": f"Ауыл {row}{col}", "callback_data": f"village:{row}{col}"} for col in range(3)]
+        for row in range(2)
+    ]
+    return {
+        "chat_id": str(chat_id),
+        "text": "<b>Шақат</b>: the fibre is <i>being built</i> — 2025 ж. 8 наурыз",
+        "parse_mode": "HTML",
+        "reply_markup": json.dumps({"inline_keyboard": rows}, ensure_ascii=False),
+        "link_preview_options": json.dumps({"is_disabled": True}),
+    }
+
+
+async def send_messages(
+    url: str, payload: dict[str, str], seconds: float, clients: int
+) -> tuple[int, list[float]]:
     api = f"{url}/bot{TOKEN}/sendMessage"
     latencies: list[float] = []
     deadline = time.perf_counter() + seconds
@@ -59,9 +81,7 @@ async def send_messages(url: str, chat_id: int, seconds: float, clients: int) ->
         async def worker() -> None:
             while time.perf_counter() < deadline:
                 started = time.perf_counter()
-                async with http.post(
-                    api, data={"chat_id": str(chat_id), "text": "Сәлем, ауыл!", "parse_mode": "HTML"}
-                ) as response:
+                async with http.post(api, data=payload) as response:
                     await response.read()
                     assert response.status == 200, await response.text()
                 latencies.append(time.perf_counter() - started)
@@ -126,12 +146,18 @@ async def main() -> None:
                 assert response.status == 200
         async with SandboxClient(url) as client:
             user = await client.user("Bench")
-        count, latencies = await send_messages(url, user.id, args.seconds, args.clients)
-        print(
-            f"sendMessage: {count / args.seconds:,.0f} round trips/s with {args.clients} clients"
-            f" (p50 {percentile(latencies, 0.5) * 1000:.1f} ms, p99 {percentile(latencies, 0.99) * 1000:.1f} ms;"
-            f" spec validation {'on' if args.spec != '-' else 'off'}; server on one core)"
-        )
+        validation = "on" if args.spec != "-" else "off"
+        for label, payload in (
+            ("sendMessage", plain_message(user.id)),
+            ("sendMessage + HTML + 6-button keyboard", message_with_keyboard(user.id)),
+        ):
+            count, latencies = await send_messages(url, payload, args.seconds, args.clients)
+            print(
+                f"{label}: {count / args.seconds:,.0f} round trips/s with {args.clients} clients"
+                f" (p50 {percentile(latencies, 0.5) * 1000:.1f} ms,"
+                f" p99 {percentile(latencies, 0.99) * 1000:.1f} ms;"
+                f" spec validation {validation}; server on one core)"
+            )
         echoed = await echo_round_trips(url, args.seconds, args.users)
         print(
             f"end to end: {echoed / args.seconds:,.0f} updates/s answered by a PTB echo bot"

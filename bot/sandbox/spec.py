@@ -7,8 +7,10 @@ required parameter, a wrong type or an unknown parameter is a 400 in Telegram's 
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,7 +45,14 @@ SHARED_MESSAGE_OPTIONS = frozenset({
 _SCALARS = {"String", "Integer", "Float", "Boolean", "True", "InputFile"}
 
 
+# A compiled check of one declared type: (value, path for errors, value still form-encoded?) → value.
+Converter = Callable[[Any, str, bool], Any]
+
+
 class Spec:
+    """The spec, compiled once into a converter per declared type, built on first use and cached:
+    a request only runs closures, it never walks the spec's JSON."""
+
     def __init__(self, data: dict[str, Any]) -> None:
         self.version: str = data.get("version", "")
         self.methods: dict[str, dict[str, Field]] = {
@@ -57,6 +66,8 @@ class Spec:
         self.subtypes: dict[str, list[str]] = {
             name: t["subtypes"] for name, t in data["types"].items() if t.get("subtypes")
         }
+        self._converters: dict[tuple[str, ...], Converter] = {}
+        self._method_fields: dict[str, list[tuple[str, bool, Converter]]] = {}
 
     @classmethod
     def load(cls, path: Path | None) -> Spec | None:
@@ -82,36 +93,110 @@ class Spec:
                     continue
                 raise SpecError(f'unknown parameter "{name}" for method {method}')
         checked: dict[str, Any] = {}
-        for name, spec_field in fields.items():
-            if name not in params or params[name] is None:
-                if spec_field.required:
+        for name, required, convert in self._compiled_method(method):
+            value = params.get(name)
+            if value is None:
+                if required:
                     raise SpecError(missing_parameter(name))
                 continue
-            checked[name] = self._convert(params[name], spec_field.types, name, from_form=True)
+            checked[name] = convert(value, name, True)
         return checked
 
     def check_object(self, kind: str, value: Any) -> None:
         """Raise SpecError unless ``value`` is a valid ``kind`` (such as "Message"): for checking
         that what the sandbox answers is what a strict client like PTB can parse."""
-        self._convert_one(value, kind, kind, from_form=False)
+        self._converter((kind,))(value, kind, False)
 
-    def _convert(self, value: Any, types: tuple[str, ...], path: str, *, from_form: bool) -> Any:
-        if len(types) == 1:
-            return self._convert_one(value, types[0], path, from_form=from_form)
-        if from_form and isinstance(value, str) and not any(kind in _SCALARS for kind in types):
-            # A union of objects (reply_markup, a command scope): parse the JSON once, not per candidate.
-            value, from_form = _json(value, path), False
-        errors: list[tuple[str, SpecError]] = []
-        for candidate in types:
-            try:
-                return self._convert_one(value, candidate, path, from_form=from_form)
-            except SpecError as error:
-                errors.append((candidate, error))
-        closest = self._closest_type(value, [candidate for candidate, _ in errors])
-        if closest is not None:
-            # The object plainly meant to be one of the candidates: its own error says what is wrong.
-            raise dict(errors)[closest]
-        raise SpecError(f'parameter "{path}" must be of type {" or ".join(types)}')
+    def _compiled_method(self, method: str) -> list[tuple[str, bool, Converter]]:
+        compiled = self._method_fields.get(method)
+        if compiled is None:
+            compiled = [
+                (name, spec_field.required, self._converter(spec_field.types))
+                for name, spec_field in self.methods[method].items()
+            ]
+            self._method_fields[method] = compiled
+        return compiled
+
+    def _converter(self, types: tuple[str, ...]) -> Converter:
+        found = self._converters.get(types)
+        if found is None:
+            if len(types) > 1:
+                found = self._union_converter(types)
+            elif types[0].startswith("Array of "):
+                found = self._array_converter(types[0].removeprefix("Array of "))
+            elif types[0] in _SCALARS:
+                found = functools.partial(_scalar_converter, types[0])
+            elif types[0] in self.subtypes:
+                found = self._union_converter(tuple(self.subtypes[types[0]]))
+            elif types[0] in self.types:
+                found = self._object_converter(types[0])
+            else:
+                found = _accept_anything
+            self._converters[types] = found
+        return found
+
+    def _array_converter(self, inner_kind: str) -> Converter:
+        def convert(value: Any, path: str, from_form: bool) -> Any:
+            if from_form and isinstance(value, str):
+                value = _json(value, path)
+            if not isinstance(value, list):
+                raise SpecError(f'parameter "{path}" must be an Array')
+            inner = self._converter((inner_kind,))
+            return [inner(item, f"{path}[{i}]", False) for i, item in enumerate(value)]
+
+        return convert
+
+    def _object_converter(self, kind: str) -> Converter:
+        fields = self.types[kind]
+        required = [name for name, spec_field in fields.items() if spec_field.required]
+        discriminator = _DISCRIMINATORS.get(kind, {})
+        # Filled on first use: types refer to each other (a Message holds a Message it replies to).
+        converters: dict[str, Converter] = {}
+
+        def convert(value: Any, path: str, from_form: bool) -> Any:
+            if from_form and isinstance(value, str):
+                value = _json(value, path)
+            if not isinstance(value, dict):
+                raise SpecError(f"can't parse {_JSON_NAMES.get(path, path)} JSON object")
+            if not converters:
+                converters.update({name: self._converter(f.types) for name, f in fields.items()})
+            result = {}
+            for name, item in value.items():
+                convert_field = converters.get(name)
+                if convert_field is None:
+                    raise SpecError(f'unknown field "{name}" in {path} ({kind})')
+                if item is not None:
+                    result[name] = convert_field(item, f"{path}.{name}", False)
+            for name in required:
+                if name not in result:
+                    raise SpecError(f'field "{name}" of {kind} is required in {path}')
+            for key, expected in discriminator.items():
+                if result.get(key) != expected:
+                    raise SpecError(f'{path}.{key} must be "{expected}"')
+            return result
+
+        return convert
+
+    def _union_converter(self, types: tuple[str, ...]) -> Converter:
+        objects_only = not any(kind in _SCALARS for kind in types)
+
+        def convert(value: Any, path: str, from_form: bool) -> Any:
+            if from_form and isinstance(value, str) and objects_only:
+                # A union of objects (reply_markup, a command scope): parse the JSON once, not per candidate.
+                value, from_form = _json(value, path), False
+            errors: dict[str, SpecError] = {}
+            for candidate in types:
+                try:
+                    return self._converter((candidate,))(value, path, from_form)
+                except SpecError as error:
+                    errors[candidate] = error
+            closest = self._closest_type(value, list(types))
+            if closest is not None:
+                # The object plainly meant to be one of the candidates: its own error says what is wrong.
+                raise errors[closest]
+            raise SpecError(f'parameter "{path}" must be of type {" or ".join(types)}')
+
+        return convert
 
     def _closest_type(self, value: Any, candidates: list[str]) -> str | None:
         """The object type among ``candidates`` that knows the most of ``value``'s fields."""
@@ -132,48 +217,14 @@ class Spec:
         best = max(score for score, _ in scored)
         return next(candidate for score, candidate in scored if score == best)
 
-    def _convert_one(self, value: Any, kind: str, path: str, *, from_form: bool) -> Any:
-        if kind.startswith("Array of "):
-            inner = kind.removeprefix("Array of ")
-            if isinstance(value, str) and from_form:
-                value = _json(value, path)
-            if not isinstance(value, list):
-                raise SpecError(f'parameter "{path}" must be an Array')
-            return [
-                self._convert_one(item, inner, f"{path}[{i}]", from_form=False)
-                for i, item in enumerate(value)
-            ]
-        if kind in _SCALARS:
-            return _scalar(value, kind, path, from_form=from_form)
-        if kind in self.subtypes:
-            return self._convert(value, tuple(self.subtypes[kind]), path, from_form=from_form)
-        if kind not in self.types:
-            return value
-        if isinstance(value, str) and from_form:
-            value = _json(value, path)
-        if not isinstance(value, dict):
-            raise SpecError(f"can't parse {_JSON_NAMES.get(path, path)} JSON object")
-        fields = self.types[kind]
-        for name in value:
-            if name not in fields:
-                raise SpecError(f'unknown field "{name}" in {path} ({kind})')
-        result = {}
-        for name, spec_field in fields.items():
-            if name not in value or value[name] is None:
-                if spec_field.required:
-                    raise SpecError(f'field "{name}" of {kind} is required in {path}')
-                continue
-            result[name] = self._convert(value[name], spec_field.types, f"{path}.{name}", from_form=False)
-        _check_discriminator(kind, result, path)
-        return result
+
+def _accept_anything(value: Any, path: str, from_form: bool) -> Any:
+    """A type the spec names but does not describe: nothing to check."""
+    return value
 
 
-def _check_discriminator(kind: str, value: dict[str, Any], path: str) -> None:
-    """Subtypes such as BotCommandScopeChat are told apart by their ``type`` (or ``source``)."""
-    for key in ("type", "source", "status"):
-        expected = _DISCRIMINATORS.get(kind, {}).get(key)
-        if expected is not None and value.get(key) != expected:
-            raise SpecError(f'{path}.{key} must be "{expected}"')
+def _scalar_converter(kind: str, value: Any, path: str, from_form: bool) -> Any:
+    return _scalar(value, kind, path, from_form=from_form)
 
 
 _DISCRIMINATORS: dict[str, dict[str, str]] = {
