@@ -54,7 +54,9 @@ async def main() -> None:
     first = statistics.median(r[0] for r in runs)
     second = statistics.median(r[1] for r in runs)
     load = statistics.median(r[2] for r in runs)
-    print(f"import of {args.kato.name} ({runs[0][3]:,} settlements) into a fresh database: {first:.2f} s (median of {args.runs})")
+    print(
+        f"import of {args.kato.name} ({runs[0][3]:,} settlements) into a fresh database: {first:.2f} s (median of {args.runs})"
+    )
     print(f"importing the same file again (no changes): {second:.2f} s")
     print(f"building the search index from the database: {load * 1000:.0f} ms")
 

@@ -57,18 +57,33 @@ async def main() -> None:
         db_path = Path(folder) / "bench.db"
         database = await Database.open(db_path)
         await seed_demo(database)
-        async with run_sandbox(spec_path=SPEC if SPEC.exists() else None, limits=Limits(enabled=False)) as sandbox:
+        async with run_sandbox(
+            spec_path=SPEC if SPEC.exists() else None, limits=Limits(enabled=False)
+        ) as sandbox:
             async with SandboxClient(sandbox.url) as client:
                 people = [await client.user(f"Тұрғын {n}", language_code="kk") for n in range(args.residents)]
                 async with database.transaction() as tx:
                     for n, person in enumerate(people):
-                        await users.record_contact(tx, user_id=person.id, first_name=person.first_name, last_name=None,
-                                                   username=None, telegram_language="kk", now=_now())
+                        await users.record_contact(
+                            tx,
+                            user_id=person.id,
+                            first_name=person.first_name,
+                            last_name=None,
+                            username=None,
+                            telegram_language="kk",
+                            now=_now(),
+                        )
                         await users.set_language(tx, person.id, "kk")
                         await places.set_my_village(tx, person.id, VILLAGES[n % len(VILLAGES)])
                 await database.close()
-                settings = Settings(bot_token=TOKEN, api_base_url=sandbox.api_url, db_path=db_path,  # type: ignore[arg-type]
-                                    rate_global_per_second=1000, reports_per_hour=100, _env_file=None)  # type: ignore[call-arg]
+                settings = Settings(
+                    bot_token=TOKEN,
+                    api_base_url=sandbox.api_url,
+                    db_path=db_path,  # type: ignore[arg-type]
+                    rate_global_per_second=1000,
+                    reports_per_hour=100,
+                    _env_file=None,
+                )  # type: ignore[call-arg]
                 application = build_application(settings)
                 async with polling(application):
                     started = time.perf_counter()
@@ -82,10 +97,14 @@ async def main() -> None:
     times.sort()
     p99 = times[max(0, int(len(times) * 0.99) - 1)]
     print(f"{args.residents} residents, each /report → what → since → Send, all at once:")
-    print(f"  {counted} reports in {incidents} incidents; whole run {elapsed:.1f} s,"
-          f" {counted / elapsed:.1f} reports/s (each report is 4 updates and 4 answers)")
-    print(f"  Send tap → ticket in the chat: p50 {statistics.median(times) * 1000:.0f} ms,"
-          f" p99 {p99 * 1000:.0f} ms, max {times[-1] * 1000:.0f} ms")
+    print(
+        f"  {counted} reports in {incidents} incidents; whole run {elapsed:.1f} s,"
+        f" {counted / elapsed:.1f} reports/s (each report is 4 updates and 4 answers)"
+    )
+    print(
+        f"  Send tap → ticket in the chat: p50 {statistics.median(times) * 1000:.0f} ms,"
+        f" p99 {p99 * 1000:.0f} ms, max {times[-1] * 1000:.0f} ms"
+    )
 
 
 def _now():  # type: ignore[no-untyped-def]

@@ -79,10 +79,13 @@ async def create_users(http: aiohttp.ClientSession, url: str, count: int) -> lis
     semaphore = asyncio.Semaphore(32)
 
     async def one(i: int) -> None:
-        async with semaphore, http.post(
-            f"{url}/sandbox/api/users",
-            json={"id": 7_000_000 + i, "first_name": f"Тұрғын {i}", "language_code": "kk"},
-        ) as response:
+        async with (
+            semaphore,
+            http.post(
+                f"{url}/sandbox/api/users",
+                json={"id": 7_000_000 + i, "first_name": f"Тұрғын {i}", "language_code": "kk"},
+            ) as response,
+        ):
             ids.append(int((await response.json())["id"]))
 
     await asyncio.gather(*(one(i) for i in range(count)))
@@ -135,7 +138,9 @@ async def main(users: int, rate: float, steady: int) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="outbox-bench-"))
     try:
         async with aiohttp.ClientSession() as http:
-            async with http.post(f"{url}/sandbox/api/limits", json={"enabled": True, "global_per_second": rate}):
+            async with http.post(
+                f"{url}/sandbox/api/limits", json={"enabled": True, "global_per_second": rate}
+            ):
                 pass
             print(f"creating {users} sandbox users …", flush=True)
             ids = await create_users(http, url, users)
@@ -181,11 +186,16 @@ async def main(users: int, rate: float, steady: int) -> None:
                     async with db.transaction() as conn:
                         for n in range(users + start, users + min(steady, start + batch)):
                             await outbox.enqueue(
-                                conn, chat_id=ids[n % users], kind="bench.greeting", params={"n": n},
+                                conn,
+                                chat_id=ids[n % users],
+                                kind="bench.greeting",
+                                params={"n": n},
                                 now=clock.now(),
                             )
                     committed = time.perf_counter()
-                    queued_at.update(dict.fromkeys(range(users + start, users + min(steady, start + batch)), committed))
+                    queued_at.update(
+                        dict.fromkeys(range(users + start, users + min(steady, start + batch)), committed)
+                    )
                     worker.wake()
                 await arrivals.wait_for(users + steady, timeout=steady / rate * 3 + 30)
                 await worker.stop()
@@ -204,9 +214,7 @@ async def main(users: int, rate: float, steady: int) -> None:
         print()
         print(f"limit: {rate:g} messages/s global (sandbox and worker), 1/s per private chat")
         print(f"burst of {users}: {raw_rate:.1f} msgs/s from enqueue to last delivery;")
-        print(
-            f"  first to last delivery: {window_rate:.1f} msgs/s = {window_rate / rate:.1%} of the limit"
-        )
+        print(f"  first to last delivery: {window_rate:.1f} msgs/s = {window_rate / rate:.1%} of the limit")
         print(
             f"  delay p50 {percentile(burst_delays, 0.5):.2f} s, p99 {percentile(burst_delays, 0.99):.2f} s,"
             f" max {max(burst_delays):.2f} s (queue drain)"
@@ -225,7 +233,9 @@ async def main(users: int, rate: float, steady: int) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--rate", type=float, default=300.0)
     parser.add_argument("--steady", type=int, default=5_000)

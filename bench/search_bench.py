@@ -27,13 +27,51 @@ from db.database import Database
 
 DEFAULT_KATO = Path(__file__).resolve().parents[2] / "shared" / "data" / "kato.csv"
 TO_RUSSIAN = str.maketrans("әғқңөұүһі", "агкноуухи")
-TO_LATIN = str.maketrans({
-    "а": "a", "ә": "ä", "б": "b", "в": "v", "г": "g", "ғ": "ğ", "д": "d", "е": "e", "ж": "j", "з": "z",
-    "и": "i", "й": "i", "к": "k", "қ": "q", "л": "l", "м": "m", "н": "n", "ң": "ñ", "о": "o", "ө": "ö",
-    "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ұ": "ū", "ү": "ü", "ф": "f", "х": "h", "һ": "h",
-    "ц": "ts", "ч": "ch", "ш": "ş", "щ": "şş", "ы": "y", "і": "ı", "э": "e", "ю": "iu", "я": "ia", "ь": "",
-    "ъ": "",
-})
+TO_LATIN = str.maketrans(
+    {
+        "а": "a",
+        "ә": "ä",
+        "б": "b",
+        "в": "v",
+        "г": "g",
+        "ғ": "ğ",
+        "д": "d",
+        "е": "e",
+        "ж": "j",
+        "з": "z",
+        "и": "i",
+        "й": "i",
+        "к": "k",
+        "қ": "q",
+        "л": "l",
+        "м": "m",
+        "н": "n",
+        "ң": "ñ",
+        "о": "o",
+        "ө": "ö",
+        "п": "p",
+        "р": "r",
+        "с": "s",
+        "т": "t",
+        "у": "u",
+        "ұ": "ū",
+        "ү": "ü",
+        "ф": "f",
+        "х": "h",
+        "һ": "h",
+        "ц": "ts",
+        "ч": "ch",
+        "ш": "ş",
+        "щ": "şş",
+        "ы": "y",
+        "і": "ı",
+        "э": "e",
+        "ю": "iu",
+        "я": "ia",
+        "ь": "",
+        "ъ": "",
+    }
+)
 
 
 def typo(word: str, rng: random.Random) -> str:
@@ -42,10 +80,10 @@ def typo(word: str, rng: random.Random) -> str:
     at = rng.randrange(1, len(word) - 1)
     kind = rng.choice(("drop", "double", "swap"))
     if kind == "drop":
-        return word[:at] + word[at + 1:]
+        return word[:at] + word[at + 1 :]
     if kind == "double":
         return word[:at] + word[at] + word[at:]
-    return word[:at] + word[at + 1] + word[at] + word[at + 2:]
+    return word[:at] + word[at + 1] + word[at] + word[at + 2 :]
 
 
 def make_queries(places: list[Place], count: int, rng: random.Random) -> list[tuple[str, str]]:
@@ -95,10 +133,14 @@ def main() -> None:
         hits += expected in [m.place.code for m in found]
     timings.sort()
     p99 = timings[int(len(timings) * 0.99) - 1]
-    print(f"{len(queries):,} queries over {len(index):,} settlements, one core:"
-          f" p50 {statistics.median(timings):.2f} ms, p99 {p99:.2f} ms, max {timings[-1]:.2f} ms")
-    print(f"intended village in the top 3: {hits / len(queries):.1%}"
-          " (typo'd, transliterated and re-lettered real names; namesakes count as misses)")
+    print(
+        f"{len(queries):,} queries over {len(index):,} settlements, one core:"
+        f" p50 {statistics.median(timings):.2f} ms, p99 {p99:.2f} ms, max {timings[-1]:.2f} ms"
+    )
+    print(
+        f"intended village in the top 3: {hits / len(queries):.1%}"
+        " (typo'd, transliterated and re-lettered real names; namesakes count as misses)"
+    )
 
 
 if __name__ == "__main__":

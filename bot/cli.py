@@ -67,8 +67,12 @@ def cmd_grant(args: argparse.Namespace) -> int:
         try:
             async with db.transaction() as tx:
                 return await users.grant_role(
-                    tx, user_id=args.user_id, role=args.role, scope=args.scope,
-                    actor_id=None, now=Clock().now(),
+                    tx,
+                    user_id=args.user_id,
+                    role=args.role,
+                    scope=args.scope,
+                    actor_id=None,
+                    now=Clock().now(),
                 )
         finally:
             await db.close()
@@ -158,9 +162,7 @@ HANDLERS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     args = make_parser().parse_args(argv)
     return HANDLERS[args.command](args)

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from db.timestamps import from_db, to_db
+
+__all__ = ["Clock", "from_db", "to_db"]
+
 
 class Clock:
     """The application's notion of "now"; tests move it forward instead of sleeping."""
@@ -16,14 +20,3 @@ class Clock:
 
     def advance(self, delta: timedelta) -> None:
         self._offset += delta
-
-
-def to_db(moment: datetime) -> str:
-    """ISO 8601 in UTC, second precision: sorts and compares correctly as text."""
-    if moment.tzinfo is None:
-        raise ValueError("naive datetime")
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
-
-
-def from_db(text: str) -> datetime:
-    return datetime.fromisoformat(text).astimezone(UTC)

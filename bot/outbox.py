@@ -354,9 +354,7 @@ class OutboxWorker:
         elif self._own_limits:
             group = self._group_limiters.get(chat_id)
             if group is None:
-                group = self._group_limiters[chat_id] = AsyncLimiter(
-                    self._settings.rate_group_per_minute, 60
-                )
+                group = self._group_limiters[chat_id] = AsyncLimiter(self._settings.rate_group_per_minute, 60)
             await group.acquire()
 
     def _prune_limiters(self) -> None:
@@ -492,4 +490,3 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-

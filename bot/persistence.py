@@ -39,15 +39,14 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], Services
 
     async def get_conversations(self, name: str) -> ConversationDict:
         db = await self._services.open_database()
-        async with db.read() as conn, conn.execute(
-            "SELECT key, state FROM conversations WHERE name = ?", (name,)
-        ) as cursor:
+        async with (
+            db.read() as conn,
+            conn.execute("SELECT key, state FROM conversations WHERE name = ?", (name,)) as cursor,
+        ):
             rows = await cursor.fetchall()
         return {tuple(json.loads(row["key"])): json.loads(row["state"]) for row in rows}
 
-    async def update_conversation(
-        self, name: str, key: ConversationKey, new_state: object | None
-    ) -> None:
+    async def update_conversation(self, name: str, key: ConversationKey, new_state: object | None) -> None:
         # PTB hands over every changed conversation one by one; writing them together in one
         # transaction (one fsync) keeps a busy moment from queueing hundreds of commits.
         self._pending[(name, json.dumps(list(key)))] = new_state
@@ -63,7 +62,9 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], Services
         async with db.transaction() as tx:
             for (name, encoded_key), new_state in pending.items():
                 if new_state is None:
-                    await tx.execute("DELETE FROM conversations WHERE name = ? AND key = ?", (name, encoded_key))
+                    await tx.execute(
+                        "DELETE FROM conversations WHERE name = ? AND key = ?", (name, encoded_key)
+                    )
                 else:
                     await tx.execute(
                         "INSERT INTO conversations (name, key, state) VALUES (?, ?, ?)"

@@ -52,8 +52,14 @@ async def what_we_keep(conn: aiosqlite.Connection, user_id: int) -> PersonalData
 
 
 async def record_consent(conn: aiosqlite.Connection, user_id: int, now: datetime) -> None:
-    await audit.record(conn, actor_id=user_id, subject=f"user:{user_id}", action="privacy.consent",
-                       detail={"version": PRIVACY_VERSION}, now=now)
+    await audit.record(
+        conn,
+        actor_id=user_id,
+        subject=f"user:{user_id}",
+        action="privacy.consent",
+        detail={"version": PRIVACY_VERSION},
+        now=now,
+    )
 
 
 async def erase_person(conn: aiosqlite.Connection, user_id: int, now: datetime) -> None:
@@ -62,8 +68,9 @@ async def erase_person(conn: aiosqlite.Connection, user_id: int, now: datetime) 
         await eraser(conn, user_id)
     await conn.execute("DELETE FROM subscriptions WHERE user_id = ?", (user_id,))
     # Relatives booked for classes are named by the person; the bookings stay for the trainers' numbers.
-    await conn.execute("UPDATE bookings SET attendee_name = '-' WHERE user_id = ? AND attendee_name IS NOT NULL",
-                       (user_id,))
+    await conn.execute(
+        "UPDATE bookings SET attendee_name = '-' WHERE user_id = ? AND attendee_name IS NOT NULL", (user_id,)
+    )
     await conn.execute("DELETE FROM drafts WHERE user_id = ?", (user_id,))
     await conn.execute("DELETE FROM roles WHERE user_id = ?", (user_id,))
     await conn.execute(

@@ -34,8 +34,7 @@ class Member:
         if self.is_admin:
             return True
         return any(
-            grant.role == role and (kato is None or kato.startswith(grant.scope))
-            for grant in self.grants
+            grant.role == role and (kato is None or kato.startswith(grant.scope)) for grant in self.grants
         )
 
     def scopes(self, role: Role) -> list[str]:

@@ -9,8 +9,8 @@ from typing import Any
 
 import aiosqlite
 
-from bot.clock import from_db, to_db
 from db.models import AuditEntry
+from db.timestamps import from_db, to_db
 
 
 async def record(

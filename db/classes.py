@@ -8,7 +8,7 @@ from typing import Literal
 import aiosqlite
 from pydantic import BaseModel, ConfigDict
 
-from bot.clock import from_db, to_db
+from db.timestamps import from_db, to_db
 
 Topic = Literal["smartphone", "egov", "safety", "kundelik", "payments"]
 TOPICS: tuple[Topic, ...] = ("smartphone", "egov", "safety", "kundelik", "payments")
@@ -74,8 +74,17 @@ def _booking(row: aiosqlite.Row) -> Booking:
 
 
 async def create_lesson(
-    conn: aiosqlite.Connection, *, trainer_id: int, village_code: str, venue: str, starts_at: datetime,
-    minutes: int, topic: str, language: str, capacity: int, now: datetime,
+    conn: aiosqlite.Connection,
+    *,
+    trainer_id: int,
+    village_code: str,
+    venue: str,
+    starts_at: datetime,
+    minutes: int,
+    topic: str,
+    language: str,
+    capacity: int,
+    now: datetime,
 ) -> int:
     cursor = await conn.execute(
         "INSERT INTO classes (trainer_id, village_code, venue, starts_at, minutes, topic, language, capacity,"
@@ -151,13 +160,32 @@ async def my_bookings(conn: aiosqlite.Connection, user_id: int, class_id: int) -
 
 
 async def add_booking(
-    conn: aiosqlite.Connection, *, class_id: int, user_id: int | None, attendee_name: str | None, age_group: str,
-    state: str, now: datetime, source_key: str | None, walk_in: bool = False, attendance: str | None = None,
+    conn: aiosqlite.Connection,
+    *,
+    class_id: int,
+    user_id: int | None,
+    attendee_name: str | None,
+    age_group: str,
+    state: str,
+    now: datetime,
+    source_key: str | None,
+    walk_in: bool = False,
+    attendance: str | None = None,
 ) -> Booking:
     cursor = await conn.execute(
         "INSERT INTO bookings (class_id, user_id, attendee_name, age_group, state, walk_in, attendance, created_at,"
         " source_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (class_id, user_id, attendee_name, age_group, state, int(walk_in), attendance, to_db(now), source_key),
+        (
+            class_id,
+            user_id,
+            attendee_name,
+            age_group,
+            state,
+            int(walk_in),
+            attendance,
+            to_db(now),
+            source_key,
+        ),
     )
     found = await get_booking(conn, int(cursor.lastrowid or 0))
     assert found is not None
@@ -205,7 +233,9 @@ class DueReminder(BaseModel):
     starts_at: datetime
 
 
-async def schedule_reminder(conn: aiosqlite.Connection, booking_id: int, hours: int, due_at: datetime) -> None:
+async def schedule_reminder(
+    conn: aiosqlite.Connection, booking_id: int, hours: int, due_at: datetime
+) -> None:
     await conn.execute(
         "INSERT INTO class_reminders (booking_id, hours, due_at) VALUES (?, ?, ?)"
         " ON CONFLICT (booking_id, hours) DO UPDATE SET due_at = excluded.due_at, state = 'pending'",
@@ -215,7 +245,8 @@ async def schedule_reminder(conn: aiosqlite.Connection, booking_id: int, hours: 
 
 async def drop_reminders(conn: aiosqlite.Connection, booking_id: int) -> None:
     await conn.execute(
-        "UPDATE class_reminders SET state = 'dropped' WHERE booking_id = ? AND state = 'pending'", (booking_id,)
+        "UPDATE class_reminders SET state = 'dropped' WHERE booking_id = ? AND state = 'pending'",
+        (booking_id,),
     )
 
 
@@ -236,9 +267,15 @@ async def due_reminders(conn: aiosqlite.Connection, now: datetime) -> list[DueRe
     ) as cursor:
         rows = await cursor.fetchall()
     return [
-        DueReminder(booking_id=row["booking_id"], hours=row["hours"], due_at=from_db(row["due_at"]),
-                    booking_state=row["booking_state"], class_id=row["class_id"], class_state=row["class_state"],
-                    starts_at=from_db(row["starts_at"]))
+        DueReminder(
+            booking_id=row["booking_id"],
+            hours=row["hours"],
+            due_at=from_db(row["due_at"]),
+            booking_state=row["booking_state"],
+            class_id=row["class_id"],
+            class_state=row["class_state"],
+            starts_at=from_db(row["starts_at"]),
+        )
         for row in rows
     ]
 

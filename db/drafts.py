@@ -8,16 +8,20 @@ from typing import Any
 
 import aiosqlite
 
-from bot.clock import to_db
+from db.timestamps import to_db
 
 
 async def get_draft(conn: aiosqlite.Connection, user_id: int, flow: str) -> dict[str, Any]:
-    async with conn.execute("SELECT data FROM drafts WHERE user_id = ? AND flow = ?", (user_id, flow)) as cursor:
+    async with conn.execute(
+        "SELECT data FROM drafts WHERE user_id = ? AND flow = ?", (user_id, flow)
+    ) as cursor:
         row = await cursor.fetchone()
     return dict(json.loads(row[0])) if row else {}
 
 
-async def save_draft(conn: aiosqlite.Connection, user_id: int, flow: str, data: dict[str, Any], now: datetime) -> None:
+async def save_draft(
+    conn: aiosqlite.Connection, user_id: int, flow: str, data: dict[str, Any], now: datetime
+) -> None:
     await conn.execute(
         "INSERT INTO drafts (user_id, flow, data, updated) VALUES (?, ?, ?, ?)"
         " ON CONFLICT (user_id, flow) DO UPDATE SET data = excluded.data, updated = excluded.updated",

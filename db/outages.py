@@ -8,7 +8,7 @@ from typing import Literal
 import aiosqlite
 from pydantic import BaseModel, ConfigDict
 
-from bot.clock import from_db, to_db
+from db.timestamps import from_db, to_db
 
 Kind = Literal["home", "school", "medical", "akimat", "village", "mobile"]
 KINDS: tuple[Kind, ...] = ("home", "school", "medical", "akimat", "village", "mobile")
@@ -109,7 +109,8 @@ async def open_incident_for(conn: aiosqlite.Connection, village_code: str, kind:
 
 async def create_incident(conn: aiosqlite.Connection, village_code: str, kind: str, now: datetime) -> int:
     cursor = await conn.execute(
-        "INSERT INTO incidents (village_code, kind, opened_at) VALUES (?, ?, ?)", (village_code, kind, to_db(now))
+        "INSERT INTO incidents (village_code, kind, opened_at) VALUES (?, ?, ?)",
+        (village_code, kind, to_db(now)),
     )
     assert cursor.lastrowid is not None
     return cursor.lastrowid
@@ -145,15 +146,36 @@ async def report_of(conn: aiosqlite.Connection, incident_id: int, user_id: int) 
 
 
 async def add_report(
-    conn: aiosqlite.Connection, *, incident_id: int, user_id: int, village_code: str, kind: str, since: str,
-    description: str | None, photo_file_id: str | None, latitude: float | None, longitude: float | None,
-    source_key: str, now: datetime,
+    conn: aiosqlite.Connection,
+    *,
+    incident_id: int,
+    user_id: int,
+    village_code: str,
+    kind: str,
+    since: str,
+    description: str | None,
+    photo_file_id: str | None,
+    latitude: float | None,
+    longitude: float | None,
+    source_key: str,
+    now: datetime,
 ) -> Report:
     cursor = await conn.execute(
         "INSERT INTO reports (incident_id, user_id, village_code, kind, since, description, photo_file_id,"
         " latitude, longitude, created_at, source_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (incident_id, user_id, village_code, kind, since, description, photo_file_id, latitude, longitude,
-         to_db(now), source_key),
+        (
+            incident_id,
+            user_id,
+            village_code,
+            kind,
+            since,
+            description,
+            photo_file_id,
+            latitude,
+            longitude,
+            to_db(now),
+            source_key,
+        ),
     )
     async with conn.execute("SELECT * FROM reports WHERE id = ?", (cursor.lastrowid,)) as found:
         row = await found.fetchone()
@@ -161,7 +183,9 @@ async def add_report(
     return _report(row)
 
 
-async def reports_by_user(conn: aiosqlite.Connection, user_id: int, limit: int = 10) -> list[tuple[Report, Incident]]:
+async def reports_by_user(
+    conn: aiosqlite.Connection, user_id: int, limit: int = 10
+) -> list[tuple[Report, Incident]]:
     async with conn.execute(
         "SELECT * FROM reports WHERE user_id = ? ORDER BY id DESC LIMIT ?", (user_id, limit)
     ) as cursor:
@@ -211,8 +235,18 @@ async def district_incidents(conn: aiosqlite.Connection, district_code: str, sin
 
 
 async def update_incident(conn: aiosqlite.Connection, incident_id: int, **changes: object) -> None:
-    allowed = {"state", "taken_at", "taken_by", "resolved_at", "resolved_by", "resolution", "reopened",
-               "escalated_at", "reopened_at", "mass"}
+    allowed = {
+        "state",
+        "taken_at",
+        "taken_by",
+        "resolved_at",
+        "resolved_by",
+        "resolution",
+        "reopened",
+        "escalated_at",
+        "reopened_at",
+        "mass",
+    }
     assert set(changes) <= allowed, changes
     values = [to_db(v) if isinstance(v, datetime) else v for v in changes.values()]
     assignments = "".join(f"{name} = ?, " for name in changes)

@@ -16,17 +16,9 @@ from typing import Any, Literal
 import aiosqlite
 from pydantic import BaseModel, ConfigDict
 
-from bot.clock import from_db, to_db
-from bot.i18n import N_
+from db.timestamps import from_db, to_db
 
 State = Literal["pending", "sent", "failed", "dropped"]
-# How the admin view names each state; translate with ``t._(STATE_LABELS[state])``.
-STATE_LABELS: dict[State, str] = {
-    "pending": N_("waiting to be sent"),
-    "sent": N_("delivered"),
-    "failed": N_("not delivered, waiting for an admin"),
-    "dropped": N_("dropped: the recipient blocked the bot"),
-}
 # last_error is for people reading the admin view; a traceback's worth is not useful there.
 _ERROR_LENGTH = 500
 
@@ -266,4 +258,3 @@ async def count_by_state(conn: aiosqlite.Connection) -> dict[State, int]:
         for state, count in await cursor.fetchall():
             counts[state] = count
     return counts
-

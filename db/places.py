@@ -9,7 +9,7 @@ from typing import Literal
 import aiosqlite
 from pydantic import BaseModel, ConfigDict
 
-from bot.clock import from_db, to_db
+from db.timestamps import from_db, to_db
 
 Stage = Literal["none", "planned", "design", "construction", "connected"]
 STAGES: tuple[Stage, ...] = ("none", "planned", "design", "construction", "connected")
@@ -169,19 +169,39 @@ async def last_change(conn: aiosqlite.Connection, village_code: str) -> VillageC
         row = await cursor.fetchone()
     if row is None:
         return None
-    return VillageChange(at=from_db(row["at"]), actor_id=row["actor_id"], field=row["field"], old=row["old"],
-                         new=row["new"], reason=row["reason"])
+    return VillageChange(
+        at=from_db(row["at"]),
+        actor_id=row["actor_id"],
+        field=row["field"],
+        old=row["old"],
+        new=row["new"],
+        reason=row["reason"],
+    )
 
 
 async def record_change(
-    conn: aiosqlite.Connection, *, village_code: str, field: str, old: object, new: object, reason: str,
-    actor_id: int | None, now: datetime,
+    conn: aiosqlite.Connection,
+    *,
+    village_code: str,
+    field: str,
+    old: object,
+    new: object,
+    reason: str,
+    actor_id: int | None,
+    now: datetime,
 ) -> None:
     await conn.execute(
         "INSERT INTO village_changes (village_code, at, actor_id, field, old, new, reason)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (village_code, to_db(now), actor_id, field, None if old is None else str(old),
-         None if new is None else str(new), reason),
+        (
+            village_code,
+            to_db(now),
+            actor_id,
+            field,
+            None if old is None else str(old),
+            None if new is None else str(new),
+            reason,
+        ),
     )
     await conn.execute(
         "UPDATE villages SET changed_at = ?, changed_by = ?, change_reason = ? WHERE code = ?",

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 
 import aiosqlite
 
-from bot.clock import from_db, to_db
 from db import audit
 from db.models import Account, Invite, Role, RoleGrant
+from db.timestamps import from_db, to_db
 
 # Contact details are refreshed at most this often, so ordinary updates cost no write.
 SEEN_REFRESH = timedelta(minutes=15)
@@ -231,9 +231,7 @@ async def get_invite(conn: aiosqlite.Connection, code: str) -> Invite | None:
     return _invite(row) if row else None
 
 
-async def mark_invite_used(
-    conn: aiosqlite.Connection, code: str, user_id: int, now: datetime
-) -> bool:
+async def mark_invite_used(conn: aiosqlite.Connection, code: str, user_id: int, now: datetime) -> bool:
     """Claim a single-use invite; False when someone else claimed it first."""
     cursor = await conn.execute(
         "UPDATE invites SET used_by = ?, used_at = ? WHERE code = ? AND used_by IS NULL",
@@ -248,17 +246,14 @@ async def revoke_invites(conn: aiosqlite.Connection, actor_id: int, now: datetim
         (to_db(now),),
     )
     if cursor.rowcount:
-        await audit.record(
-            conn, actor_id=actor_id, subject="invites", action="invite.revoke_all", now=now
-        )
+        await audit.record(conn, actor_id=actor_id, subject="invites", action="invite.revoke_all", now=now)
     return cursor.rowcount
 
 
 async def claim_update(conn: aiosqlite.Connection, update_id: int, now: datetime) -> bool:
     """Record that an update's effect is being committed; False when it already was."""
     cursor = await conn.execute(
-        "INSERT INTO handled_updates (update_id, handled_at) VALUES (?, ?)"
-        " ON CONFLICT DO NOTHING",
+        "INSERT INTO handled_updates (update_id, handled_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
         (update_id, to_db(now)),
     )
     return cursor.rowcount == 1

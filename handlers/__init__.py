@@ -14,7 +14,18 @@ from telegram.ext import Application
 from handlers import admin, classes, imports, install, menu, outages, outbox, privacy, start, system, villages
 
 # Order matters within group 0: the first matching handler wins.
-FEATURES: tuple[ModuleType, ...] = (start, menu, admin, outbox, privacy, villages, install, outages, classes, imports)
+FEATURES: tuple[ModuleType, ...] = (
+    start,
+    menu,
+    admin,
+    outbox,
+    privacy,
+    villages,
+    install,
+    outages,
+    classes,
+    imports,
+)
 
 
 def register_all(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -51,7 +51,11 @@ async def _send_invite(update: Update, context: BotContext, role: Role, scope: s
     now = context.clock.now()
     async with context.db.transaction() as tx:
         invite = await users.create_invite(
-            tx, role=role, scope=scope, actor_id=context.member.id, now=now,
+            tx,
+            role=role,
+            scope=scope,
+            actor_id=context.member.id,
+            now=now,
             valid_for=INVITE_VALID_FOR,
         )
     link = f"https://t.me/{context.bot.username}?start={INVITE_PREFIX}{invite.code}"
@@ -159,7 +163,10 @@ async def revoke_button(update: Update, context: BotContext) -> None:
         return
     async with context.db.transaction() as tx:
         removed = await users.revoke_role(
-            tx, user_id=data.user_id, role=data.role, actor_id=context.member.id,
+            tx,
+            user_id=data.user_id,
+            role=data.role,
+            actor_id=context.member.id,
             now=context.clock.now(),
         )
     await query.answer()

@@ -40,7 +40,9 @@ from handlers.common import (
 )
 
 RELATIVE_NAME, WALK_IN_NAME, NEW_TIME, NEW_VENUE, NEW_SEATS = 20, 21, 22, 23, 24
-NC_VILLAGE, NC_VENUE, NC_DATE, NC_TIME, NC_LENGTH, NC_TOPIC, NC_LANGUAGE, NC_CAPACITY, NC_CONFIRM = range(30, 39)
+NC_VILLAGE, NC_VENUE, NC_DATE, NC_TIME, NC_LENGTH, NC_TOPIC, NC_LANGUAGE, NC_CAPACITY, NC_CONFIRM = range(
+    30, 39
+)
 FLOW = "classes"
 TIMES = ("10:00", "11:00", "14:00", "15:00", "18:00")
 LENGTHS = ("60", "90", "120")
@@ -78,8 +80,13 @@ def when_text(t: Translator, lesson: Lesson) -> str:
 def lesson_line(t: Translator, lesson: Lesson, village: str) -> str:
     seats = lesson.capacity - lesson.taken
     free = t.n_("{n} seat left", "{n} seats left", seats) if seats > 0 else t._("waiting list")
-    return t._("«{topic}» {when}, {village} — {free}", topic=t._(TOPIC_NAMES[lesson.topic]),
-               when=when_text(t, lesson), village=village, free=free)
+    return t._(
+        "«{topic}» {when}, {village} — {free}",
+        topic=t._(TOPIC_NAMES[lesson.topic]),
+        when=when_text(t, lesson),
+        village=village,
+        free=free,
+    )
 
 
 # --- residents -------------------------------------------------------------------------------------
@@ -96,13 +103,25 @@ async def list_classes(update: Update, context: BotContext) -> None:
             place = await places.get_village(conn, lesson.village_code)
             names[lesson.id] = place.name(t.language) if place else lesson.village_code
     if not found:
-        await reply(update, context, t._("No classes are planned near you yet. Follow your village to hear news."),
-                    keyboard([back_to_menu(t)]), edit=update.callback_query is not None)
+        await reply(
+            update,
+            context,
+            t._("No classes are planned near you yet. Follow your village to hear news."),
+            keyboard([back_to_menu(t)]),
+            edit=update.callback_query is not None,
+        )
         return
-    rows = [[button(lesson_line(t, lesson, names[lesson.id])[:60], LessonCb(action="show", lesson=lesson.id))]
-            for lesson in found[:10]]
-    await reply(update, context, t._("🎓 Free classes: choose one to see the details."), keyboard(*rows, [back_to_menu(t)]),
-                edit=update.callback_query is not None)
+    rows = [
+        [button(lesson_line(t, lesson, names[lesson.id])[:60], LessonCb(action="show", lesson=lesson.id))]
+        for lesson in found[:10]
+    ]
+    await reply(
+        update,
+        context,
+        t._("🎓 Free classes: choose one to see the details."),
+        keyboard(*rows, [back_to_menu(t)]),
+        edit=update.callback_query is not None,
+    )
 
 
 async def show_lesson(update: Update, context: BotContext, lesson_id: int, *, edit: bool) -> None:
@@ -120,8 +139,11 @@ async def show_lesson(update: Update, context: BotContext, lesson_id: int, *, ed
         t._("When: {when}, {minutes} min", when=when_text(t, lesson), minutes=lesson.minutes),
         t._("Where: {venue}, {village}", venue=lesson.venue, village=village.name(t.language)),
         t._("Language: {name}", name={"kk": "Қазақша", "ru": "Русский"}[lesson.language]),
-        t.n_("{n} seat left", "{n} seats left", seats) if seats > 0 else t.n_(
-            "No seats left; {n} person is waiting.", "No seats left; {n} people are waiting.", lesson.waiting),
+        t.n_("{n} seat left", "{n} seats left", seats)
+        if seats > 0
+        else t.n_(
+            "No seats left; {n} person is waiting.", "No seats left; {n} people are waiting.", lesson.waiting
+        ),
     ]
     rows = []
     for booking in mine:
@@ -148,8 +170,12 @@ def booking_status(t: Translator, booking: Booking, who: str) -> str:
 
 
 def age_keyboard(t: Translator, action: str, lesson_id: int) -> list[list[Any]]:
-    return [[button(t._(AGE_NAMES[age]), LessonCb(action=action, lesson=lesson_id, age=age))
-             for age in classes.AGE_GROUPS]]
+    return [
+        [
+            button(t._(AGE_NAMES[age]), LessonCb(action=action, lesson=lesson_id, age=age))
+            for age in classes.AGE_GROUPS
+        ]
+    ]
 
 
 async def lesson_button(update: Update, context: BotContext) -> int | None:
@@ -158,8 +184,11 @@ async def lesson_button(update: Update, context: BotContext) -> int | None:
     assert query is not None
     t = context.t
     data = LessonCb.parse(query.data)
-    if data is None or data.action not in ("show", "me", "relative", "ics", "list") or (
-            data.age is not None and data.age not in classes.AGE_GROUPS):
+    if (
+        data is None
+        or data.action not in ("show", "me", "relative", "ics", "list")
+        or (data.age is not None and data.age not in classes.AGE_GROUPS)
+    ):
         await query.answer(t._("This button is out of date. Open /menu again."), show_alert=True)
         return ConversationHandler.END
     if data.action == "list":
@@ -181,8 +210,13 @@ async def lesson_button(update: Update, context: BotContext) -> int | None:
         return RELATIVE_NAME
     if data.age is None:
         await query.answer()
-        await reply(update, context, t._("How old is the person coming?"),
-                    keyboard(*age_keyboard(t, data.action, data.lesson)), edit=True)
+        await reply(
+            update,
+            context,
+            t._("How old is the person coming?"),
+            keyboard(*age_keyboard(t, data.action, data.lesson)),
+            edit=True,
+        )
         return ConversationHandler.END
     name = None
     if data.action == "relative":
@@ -193,17 +227,33 @@ async def lesson_button(update: Update, context: BotContext) -> int | None:
             return ConversationHandler.END
     try:
         async with context.db.transaction() as tx:
-            booking = await service.book(tx, data.lesson, user_id=context.member.id, age_group=data.age,
-                                         attendee_name=name, source_key=f"callback:{query.id}", now=context.clock.now())
+            booking = await service.book(
+                tx,
+                data.lesson,
+                user_id=context.member.id,
+                age_group=data.age,
+                attendee_name=name,
+                source_key=f"callback:{query.id}",
+                now=context.clock.now(),
+            )
     except ClassError as error:
         await query.answer(error_text(context, error), show_alert=True)
         return ConversationHandler.END
     context.services.committed()
     who = booking.attendee_name or t._("me")
     await query.answer(t._("Booked.") if booking.state == "booked" else t._("Added to the waiting list."))
-    await reply(update, context, booking_status(t, booking, who) + "\n" + (
-        t._("I will remind you a day before and two hours before.") if booking.state == "booked"
-        else t._("When a seat frees up, I will offer it to you.")), edit=True)
+    await reply(
+        update,
+        context,
+        booking_status(t, booking, who)
+        + "\n"
+        + (
+            t._("I will remind you a day before and two hours before.")
+            if booking.state == "booked"
+            else t._("When a seat frees up, I will offer it to you.")
+        ),
+        edit=True,
+    )
     await show_lesson(update, context, data.lesson, edit=False)
     return ConversationHandler.END
 
@@ -217,8 +267,12 @@ async def relative_named(update: Update, context: BotContext) -> int:
         await reply(update, context, t._("Please type a name of 2 to 80 characters."))
         return RELATIVE_NAME
     draft = await update_draft(context, FLOW, relative=name)
-    await reply(update, context, t._("How old is {name}?", name=name),
-                keyboard(*age_keyboard(t, "relative", int(draft.get("lesson", 0)))))
+    await reply(
+        update,
+        context,
+        t._("How old is {name}?", name=name),
+        keyboard(*age_keyboard(t, "relative", int(draft.get("lesson", 0)))),
+    )
     return ConversationHandler.END
 
 
@@ -232,9 +286,13 @@ async def cancel_button(update: Update, context: BotContext) -> None:
         return
     try:
         async with context.db.transaction() as tx:
-            booking = await service.cancel_booking(tx, data.booking, user_id=context.member.id,
-                                                   offer_minutes=context.settings.seat_offer_minutes,
-                                                   now=context.clock.now())
+            booking = await service.cancel_booking(
+                tx,
+                data.booking,
+                user_id=context.member.id,
+                offer_minutes=context.settings.seat_offer_minutes,
+                now=context.clock.now(),
+            )
     except ClassError as error:
         await query.answer(error_text(context, error), show_alert=True)
         return
@@ -253,9 +311,14 @@ async def offer_button(update: Update, context: BotContext) -> None:
         return
     try:
         async with context.db.transaction() as tx:
-            booking = await service.answer_offer(tx, data.booking, user_id=context.member.id, accept=data.accept,
-                                                 offer_minutes=context.settings.seat_offer_minutes,
-                                                 now=context.clock.now())
+            booking = await service.answer_offer(
+                tx,
+                data.booking,
+                user_id=context.member.id,
+                accept=data.accept,
+                offer_minutes=context.settings.seat_offer_minutes,
+                now=context.clock.now(),
+            )
     except ClassError as error:
         await query.answer(error_text(context, error), show_alert=True)
         return
@@ -275,11 +338,18 @@ async def send_calendar(update: Update, context: BotContext, lesson_id: int) -> 
         village = await places.get_village(conn, lesson.village_code) if lesson else None
     if lesson is None or village is None or update.effective_chat is None:
         return
-    data = service.calendar_file(lesson, village.name(t.language),
-                                 t._("AuylNet class: {topic}", topic=t._(TOPIC_NAMES[lesson.topic])),
-                                 context.clock.now())
-    await context.bot.send_document(update.effective_chat.id, data, filename=f"auylnet-class-{lesson.id}.ics",
-                                    caption=t._("Open the file to add the class to your calendar."))
+    data = service.calendar_file(
+        lesson,
+        village.name(t.language),
+        t._("AuylNet class: {topic}", topic=t._(TOPIC_NAMES[lesson.topic])),
+        context.clock.now(),
+    )
+    await context.bot.send_document(
+        update.effective_chat.id,
+        data,
+        filename=f"auylnet-class-{lesson.id}.ics",
+        caption=t._("Open the file to add the class to your calendar."),
+    )
 
 
 # --- trainers --------------------------------------------------------------------------------------
@@ -289,12 +359,18 @@ async def trainer_screen(update: Update, context: BotContext) -> None:
     t = context.t
     if update.callback_query is not None:
         await update.callback_query.answer()
-    await reply(update, context, t._("🧑‍🏫 Classes you teach"), keyboard(
-        [button(t._("➕ New class"), NewLessonCb(step="start", value="-"))],
-        [button(t._("📋 My classes"), TrainerCb(action="mine", lesson=0))],
-        [button(t._("📊 Numbers"), TrainerCb(action="numbers", lesson=0))],
-        [back_to_menu(t)],
-    ), edit=update.callback_query is not None)
+    await reply(
+        update,
+        context,
+        t._("🧑‍🏫 Classes you teach"),
+        keyboard(
+            [button(t._("➕ New class"), NewLessonCb(step="start", value="-"))],
+            [button(t._("📋 My classes"), TrainerCb(action="mine", lesson=0))],
+            [button(t._("📊 Numbers"), TrainerCb(action="numbers", lesson=0))],
+            [back_to_menu(t)],
+        ),
+        edit=update.callback_query is not None,
+    )
 
 
 async def _new(context: BotContext, **changes: Any) -> dict[str, Any]:
@@ -316,11 +392,15 @@ async def nc_village_typed(update: Update, context: BotContext) -> int:
     message = update.effective_message
     assert message is not None and message.text is not None
     t = context.t
-    rows = village_choices(context, message.text, lambda code: NewLessonCb(step="village", value=code),
-                           role="trainer")
+    rows = village_choices(
+        context, message.text, lambda code: NewLessonCb(step="village", value=code), role="trainer"
+    )
     if not rows:
-        await reply(update, context, t._("No village in your area matches «{query}». Type it again:",
-                                         query=message.text[:60]))
+        await reply(
+            update,
+            context,
+            t._("No village in your area matches «{query}». Type it again:", query=message.text[:60]),
+        )
         return NC_VILLAGE
     await reply(update, context, t._("Which village?"), keyboard(*rows))
     return NC_VILLAGE
@@ -335,8 +415,12 @@ async def nc_village_chosen(update: Update, context: BotContext) -> int:
         return NC_VILLAGE
     await query.answer()
     await _new(context, village=data.value)
-    await reply(update, context, context.t._("Where exactly? Type the venue, e.g. «School No. 1, room 12»:"),
-                edit=True)
+    await reply(
+        update,
+        context,
+        context.t._("Where exactly? Type the venue, e.g. «School No. 1, room 12»:"),
+        edit=True,
+    )
     return NC_VENUE
 
 
@@ -391,14 +475,21 @@ async def nc_time_chosen(update: Update, context: BotContext) -> int:
     if data is None or "day" not in draft or not data.value.isdigit():
         return NC_TIME
     day = date.fromisoformat(draft["day"])
-    starts = datetime(day.year, day.month, day.day, int(data.value[:2]), int(data.value[2:]), tzinfo=context.t.zone)
+    starts = datetime(
+        day.year, day.month, day.day, int(data.value[:2]), int(data.value[2:]), tzinfo=context.t.zone
+    )
     await _new(context, starts=starts.isoformat())
     return await ask_length(update, context)
 
 
 async def ask_length(update: Update, context: BotContext) -> int:
     t = context.t
-    rows = [[button(t._("{n} min", n=int(length)), NewLessonCb(step="length", value=length)) for length in LENGTHS]]
+    rows = [
+        [
+            button(t._("{n} min", n=int(length)), NewLessonCb(step="length", value=length))
+            for length in LENGTHS
+        ]
+    ]
     await reply(update, context, t._("How long?"), keyboard(*rows), edit=update.callback_query is not None)
     return NC_LENGTH
 
@@ -412,7 +503,9 @@ async def nc_length_chosen(update: Update, context: BotContext) -> int:
         return NC_LENGTH
     await _new(context, minutes=int(data.value))
     t = context.t
-    rows = [[button(t._(TOPIC_NAMES[topic]), NewLessonCb(step="topic", value=topic))] for topic in classes.TOPICS]
+    rows = [
+        [button(t._(TOPIC_NAMES[topic]), NewLessonCb(step="topic", value=topic))] for topic in classes.TOPICS
+    ]
     await reply(update, context, t._("Topic?"), keyboard(*rows), edit=True)
     return NC_TOPIC
 
@@ -425,8 +518,12 @@ async def nc_topic_chosen(update: Update, context: BotContext) -> int:
     if data is None or data.value not in classes.TOPICS:
         return NC_TOPIC
     await _new(context, topic=data.value)
-    rows = [[button("Қазақша", NewLessonCb(step="language", value="kk")),
-             button("Русский", NewLessonCb(step="language", value="ru"))]]
+    rows = [
+        [
+            button("Қазақша", NewLessonCb(step="language", value="kk")),
+            button("Русский", NewLessonCb(step="language", value="ru")),
+        ]
+    ]
     await reply(update, context, context.t._("In which language?"), keyboard(*rows), edit=True)
     return NC_LANGUAGE
 
@@ -463,14 +560,25 @@ async def nc_seats(update: Update, context: BotContext) -> int:
         village = await places.get_village(conn, draft["village"])
     lines = [
         t._("<b>Check and save</b>"),
-        t._("Where: {venue}, {village}", venue=draft["venue"], village=village.name(t.language) if village else ""),
-        t._("When: {when}, {minutes} min", when=t.datetime(starts, "d MMMM, HH:mm"), minutes=draft["minutes"]),
+        t._(
+            "Where: {venue}, {village}",
+            venue=draft["venue"],
+            village=village.name(t.language) if village else "",
+        ),
+        t._(
+            "When: {when}, {minutes} min", when=t.datetime(starts, "d MMMM, HH:mm"), minutes=draft["minutes"]
+        ),
         t._("Topic: {topic}", topic=t._(topic_name)),
         t._("Language: {name}", name={"kk": "Қазақша", "ru": "Русский"}[draft["language"]]),
         t.n_("{n} seat", "{n} seats", int(draft["capacity"])),
     ]
-    await reply(update, context, "\n".join(lines), keyboard([button(t._("✅ Save"), NewLessonCb(step="save", value="-"))]),
-                edit=update.callback_query is not None)
+    await reply(
+        update,
+        context,
+        "\n".join(lines),
+        keyboard([button(t._("✅ Save"), NewLessonCb(step="save", value="-"))]),
+        edit=update.callback_query is not None,
+    )
     return NC_CONFIRM
 
 
@@ -481,20 +589,38 @@ async def nc_save(update: Update, context: BotContext) -> int:
     t = context.t
     draft = await _new(context)
     try:
-        new = NewLesson(village_code=draft["village"], venue=draft["venue"],
-                        starts_at=datetime.fromisoformat(draft["starts"]), minutes=int(draft["minutes"]),
-                        topic=draft["topic"], language=draft["language"], capacity=int(draft["capacity"]))
+        new = NewLesson(
+            village_code=draft["village"],
+            venue=draft["venue"],
+            starts_at=datetime.fromisoformat(draft["starts"]),
+            minutes=int(draft["minutes"]),
+            topic=draft["topic"],
+            language=draft["language"],
+            capacity=int(draft["capacity"]),
+        )
         async with context.db.transaction() as tx:
-            lesson = await service.create_lesson(tx, new, trainer_id=context.member.id, now=context.clock.now(),
-                                                 scopes=context.member.scopes("trainer"))
+            lesson = await service.create_lesson(
+                tx,
+                new,
+                trainer_id=context.member.id,
+                now=context.clock.now(),
+                scopes=context.member.scopes("trainer"),
+            )
             await drafts.clear_draft(tx, context.member.id, "newclass")
     except (ClassError, KeyError) as error:
-        await query.answer(error_text(context, error if isinstance(error, ClassError) else ClassError("bad_choice")),
-                           show_alert=True)
+        await query.answer(
+            error_text(context, error if isinstance(error, ClassError) else ClassError("bad_choice")),
+            show_alert=True,
+        )
         return ConversationHandler.END
     await query.answer(t._("Saved."))
-    await reply(update, context, t._("✅ Class No. {number} is scheduled. Residents can book it in /classes.",
-                                     number=str(lesson.id)), keyboard([back_to_menu(t)]), edit=True)
+    await reply(
+        update,
+        context,
+        t._("✅ Class No. {number} is scheduled. Residents can book it in /classes.", number=str(lesson.id)),
+        keyboard([back_to_menu(t)]),
+        edit=True,
+    )
     return ConversationHandler.END
 
 
@@ -511,11 +637,17 @@ async def my_classes(update: Update, context: BotContext) -> None:
             village = await places.get_village(conn, lesson.village_code)
             names[lesson.id] = village.name(t.language) if village else ""
     if not mine:
-        await reply(update, context, t._("You have no scheduled classes. /newclass schedules one."),
-                    keyboard([back_to_menu(t)]))
+        await reply(
+            update,
+            context,
+            t._("You have no scheduled classes. /newclass schedules one."),
+            keyboard([back_to_menu(t)]),
+        )
         return
-    rows = [[button(lesson_line(t, lesson, names[lesson.id])[:60], TrainerCb(action="roster", lesson=lesson.id))]
-            for lesson in mine[:15]]
+    rows = [
+        [button(lesson_line(t, lesson, names[lesson.id])[:60], TrainerCb(action="roster", lesson=lesson.id))]
+        for lesson in mine[:15]
+    ]
     await reply(update, context, t._("📋 My classes"), keyboard(*rows, [back_to_menu(t)]))
 
 
@@ -535,17 +667,39 @@ async def show_roster(update: Update, context: BotContext, lesson_id: int, *, ed
     if lesson is None:
         return
     marks = {"present": "✅", "absent": "❌", None: "⬜"}
-    lines = [t._("📋 <b>{topic}</b>, {when}", topic=t._(TOPIC_NAMES[lesson.topic]), when=when_text(t, lesson)),
-             t.n_("{n} person booked; tap a name to mark present or absent.",
-                  "{n} people booked; tap a name to mark present or absent.", len(roster))]
-    rows = [[button(f"{marks[b.attendance]} {names[b.id]} ({t._(AGE_NAMES[b.age_group])})"[:60],
-                    TrainerCb(action="mark", lesson=lesson_id, booking=b.id))] for b in roster[:60]]
-    rows.append([button(t._("➕ Walk-in"), TrainerCb(action="walkin", lesson=lesson_id)),
-                 button(t._("🏁 Close the class"), TrainerCb(action="close", lesson=lesson_id))])
-    rows.append([button(t._("🕐 New time"), TrainerCb(action="time", lesson=lesson_id)),
-                 button(t._("📍 New place"), TrainerCb(action="venue", lesson=lesson_id)),
-                 button(t._("🪑 Seats"), TrainerCb(action="seats", lesson=lesson_id))])
-    rows.append([button(t._("✖️ Cancel the class"), TrainerCb(action="cancel", lesson=lesson_id)), back_to_menu(t)])
+    lines = [
+        t._("📋 <b>{topic}</b>, {when}", topic=t._(TOPIC_NAMES[lesson.topic]), when=when_text(t, lesson)),
+        t.n_(
+            "{n} person booked; tap a name to mark present or absent.",
+            "{n} people booked; tap a name to mark present or absent.",
+            len(roster),
+        ),
+    ]
+    rows = [
+        [
+            button(
+                f"{marks[b.attendance]} {names[b.id]} ({t._(AGE_NAMES[b.age_group])})"[:60],
+                TrainerCb(action="mark", lesson=lesson_id, booking=b.id),
+            )
+        ]
+        for b in roster[:60]
+    ]
+    rows.append(
+        [
+            button(t._("➕ Walk-in"), TrainerCb(action="walkin", lesson=lesson_id)),
+            button(t._("🏁 Close the class"), TrainerCb(action="close", lesson=lesson_id)),
+        ]
+    )
+    rows.append(
+        [
+            button(t._("🕐 New time"), TrainerCb(action="time", lesson=lesson_id)),
+            button(t._("📍 New place"), TrainerCb(action="venue", lesson=lesson_id)),
+            button(t._("🪑 Seats"), TrainerCb(action="seats", lesson=lesson_id)),
+        ]
+    )
+    rows.append(
+        [button(t._("✖️ Cancel the class"), TrainerCb(action="cancel", lesson=lesson_id)), back_to_menu(t)]
+    )
     await reply(update, context, "\n".join(lines), keyboard(*rows), edit=edit)
 
 
@@ -556,8 +710,18 @@ async def trainer_button(update: Update, context: BotContext) -> int | None:
     assert query is not None
     t = context.t
     data = TrainerCb.parse(query.data)
-    if data is None or data.action not in ("mine", "numbers", "roster", "mark", "walkin", "close", "cancel", "time",
-                                           "venue", "seats"):
+    if data is None or data.action not in (
+        "mine",
+        "numbers",
+        "roster",
+        "mark",
+        "walkin",
+        "close",
+        "cancel",
+        "time",
+        "venue",
+        "seats",
+    ):
         await query.answer(t._("This button is out of date. Open /menu again."), show_alert=True)
         return ConversationHandler.END
     if data.action == "mine":
@@ -581,8 +745,9 @@ async def trainer_button(update: Update, context: BotContext) -> int | None:
             async with context.db.transaction() as tx:
                 # A toggle applied twice would undo itself: a redelivered tap changes nothing.
                 if await users.claim_update(tx, update.update_id, now):
-                    await service.toggle_attendance(tx, data.booking, trainer_id=context.member.id,
-                                                    is_admin=context.member.is_admin)
+                    await service.toggle_attendance(
+                        tx, data.booking, trainer_id=context.member.id, is_admin=context.member.is_admin
+                    )
             await query.answer()
             await show_roster(update, context, lesson.id, edit=True)
         elif data.action in ("time", "venue", "seats"):
@@ -590,12 +755,20 @@ async def trainer_button(update: Update, context: BotContext) -> int | None:
             async with context.db.transaction() as tx:
                 await drafts.save_draft(tx, context.member.id, FLOW, {"move": lesson.id}, now)
             if data.action == "time":
-                await reply(update, context, t._("Which day? Or type the new date and time like 25.12 14:00"),
-                            keyboard(*day_rows(context, lambda day: ChangeCb(lesson=lesson.id, day=day))))
+                await reply(
+                    update,
+                    context,
+                    t._("Which day? Or type the new date and time like 25.12 14:00"),
+                    keyboard(*day_rows(context, lambda day: ChangeCb(lesson=lesson.id, day=day))),
+                )
                 return NEW_TIME
             if data.action == "seats":
-                await reply(update, context, t._("How many seats? Or type a number:"), keyboard(
-                    [button(n, ChangeCb(lesson=lesson.id, seats=int(n))) for n in CAPACITIES]))
+                await reply(
+                    update,
+                    context,
+                    t._("How many seats? Or type a number:"),
+                    keyboard([button(n, ChangeCb(lesson=lesson.id, seats=int(n))) for n in CAPACITIES]),
+                )
                 return NEW_SEATS
             await reply(update, context, t._("Type the new venue:"))
             return NEW_VENUE
@@ -607,30 +780,55 @@ async def trainer_button(update: Update, context: BotContext) -> int | None:
             return WALK_IN_NAME
         elif not data.confirmed:
             await query.answer()
-            question = (t._("Close the register? Everyone not marked present counts as absent.")
-                        if data.action == "close" else t._("Cancel the class? Everyone booked will be told."))
-            await reply(update, context, question, keyboard(
-                [button(t._("Yes"), data.model_copy(update={"confirmed": True})), back_to_menu(t)]))
+            question = (
+                t._("Close the register? Everyone not marked present counts as absent.")
+                if data.action == "close"
+                else t._("Cancel the class? Everyone booked will be told.")
+            )
+            await reply(
+                update,
+                context,
+                question,
+                keyboard([button(t._("Yes"), data.model_copy(update={"confirmed": True})), back_to_menu(t)]),
+            )
         elif data.action == "close":
             async with context.db.transaction() as tx:
-                summary = await service.close_lesson(tx, lesson.id, trainer_id=context.member.id,
-                                                     is_admin=context.member.is_admin)
+                summary = await service.close_lesson(
+                    tx, lesson.id, trainer_id=context.member.id, is_admin=context.member.is_admin
+                )
             await query.answer()
-            await reply(update, context, "\n".join([
-                t._("🏁 The class is closed."),
-                t._("Present: {n}", n=summary.present),
-                t._("Did not come: {n}", n=summary.no_shows),
-                t._("Aged 60 and older: {n}", n=summary.seniors),
-                t._("Walk-ins: {n}", n=summary.walk_ins),
-            ]), keyboard([back_to_menu(t)]), edit=True)
+            await reply(
+                update,
+                context,
+                "\n".join(
+                    [
+                        t._("🏁 The class is closed."),
+                        t._("Present: {n}", n=summary.present),
+                        t._("Did not come: {n}", n=summary.no_shows),
+                        t._("Aged 60 and older: {n}", n=summary.seniors),
+                        t._("Walk-ins: {n}", n=summary.walk_ins),
+                    ]
+                ),
+                keyboard([back_to_menu(t)]),
+                edit=True,
+            )
         else:
             async with context.db.transaction() as tx:
-                told = await service.cancel_lesson(tx, lesson.id, trainer_id=context.member.id,
-                                                   is_admin=context.member.is_admin, now=now)
+                told = await service.cancel_lesson(
+                    tx, lesson.id, trainer_id=context.member.id, is_admin=context.member.is_admin, now=now
+                )
             context.services.committed()
             await query.answer()
-            await reply(update, context, t.n_("The class is cancelled; {n} person is told.",
-                                              "The class is cancelled; {n} people are told.", told), edit=True)
+            await reply(
+                update,
+                context,
+                t.n_(
+                    "The class is cancelled; {n} person is told.",
+                    "The class is cancelled; {n} people are told.",
+                    told,
+                ),
+                edit=True,
+            )
     except ClassError as error:
         await query.answer(error_text(context, error), show_alert=True)
     return ConversationHandler.END
@@ -671,9 +869,15 @@ async def _move(update: Update, context: BotContext, lesson_id: int | None = Non
             lesson_id = int((await drafts.get_draft(conn, context.member.id, FLOW)).get("move", 0))
     try:
         async with context.db.transaction() as tx:
-            told = await service.change_lesson(tx, lesson_id, trainer_id=context.member.id,
-                                               is_admin=context.member.is_admin, now=context.clock.now(),
-                                               offer_minutes=context.settings.seat_offer_minutes, **change)
+            told = await service.change_lesson(
+                tx,
+                lesson_id,
+                trainer_id=context.member.id,
+                is_admin=context.member.is_admin,
+                now=context.clock.now(),
+                offer_minutes=context.settings.seat_offer_minutes,
+                **change,
+            )
     except ClassError as error:
         if update.callback_query is not None:
             await update.callback_query.answer(error_text(context, error), show_alert=True)
@@ -689,8 +893,11 @@ async def _move(update: Update, context: BotContext, lesson_id: int | None = Non
     context.services.committed()
     if update.callback_query is not None:
         await update.callback_query.answer()
-    await reply(update, context, t.n_("Saved; {n} person is told.", "Saved; {n} people are told.", told)
-                if told else t._("Saved."))
+    await reply(
+        update,
+        context,
+        t.n_("Saved; {n} person is told.", "Saved; {n} people are told.", told) if told else t._("Saved."),
+    )
     await show_roster(update, context, lesson_id, edit=False)
     return ConversationHandler.END
 
@@ -708,9 +915,18 @@ async def change_button(update: Update, context: BotContext) -> int:
         return await _move(update, context, data.lesson, starts_at=starts)
     if data is not None and data.day and not data.time and _chosen_start(data.day, "0000", context):
         await query.answer()
-        await reply(update, context, context.t._("What time?"), keyboard(
-            [button(time, ChangeCb(lesson=data.lesson, day=data.day, time=time.replace(":", ""))) for time in TIMES]),
-            edit=True)
+        await reply(
+            update,
+            context,
+            context.t._("What time?"),
+            keyboard(
+                [
+                    button(time, ChangeCb(lesson=data.lesson, day=data.day, time=time.replace(":", "")))
+                    for time in TIMES
+                ]
+            ),
+            edit=True,
+        )
         return NEW_TIME
     await query.answer(context.t._("This button is out of date. Open /menu again."), show_alert=True)
     return ConversationHandler.END
@@ -722,7 +938,9 @@ def _chosen_start(day: str | None, time: str | None, context: BotContext) -> dat
         return None
     try:
         chosen = date.fromisoformat(day)
-        return datetime(chosen.year, chosen.month, chosen.day, int(time[:2]), int(time[2:]), tzinfo=context.t.zone)
+        return datetime(
+            chosen.year, chosen.month, chosen.day, int(time[:2]), int(time[2:]), tzinfo=context.t.zone
+        )
     except ValueError:
         return None
 
@@ -731,8 +949,15 @@ def day_rows(context: BotContext, choose: Any) -> list[list[Any]]:
     """The next seven days as buttons, in Asia/Almaty."""
     t = context.t
     today = context.clock.now().astimezone(t.zone).date()
-    return [[button(t.date(today + timedelta(days=n), "EEE d MMMM"), choose((today + timedelta(days=n)).isoformat()))]
-            for n in range(1, 8)]
+    return [
+        [
+            button(
+                t.date(today + timedelta(days=n), "EEE d MMMM"),
+                choose((today + timedelta(days=n)).isoformat()),
+            )
+        ]
+        for n in range(1, 8)
+    ]
 
 
 def parse_when(text: str, context: BotContext) -> datetime | None:
@@ -764,8 +989,12 @@ async def walk_in_named(update: Update, context: BotContext) -> int:
         await reply(update, context, t._("Please type a name of 2 to 80 characters."))
         return WALK_IN_NAME
     draft = await update_draft(context, FLOW, walkin_name=name)
-    rows = [[button(t._(AGE_NAMES[age]), WalkInCb(lesson=int(draft.get("walkin", 0)), age=age))
-             for age in classes.AGE_GROUPS]]
+    rows = [
+        [
+            button(t._(AGE_NAMES[age]), WalkInCb(lesson=int(draft.get("walkin", 0)), age=age))
+            for age in classes.AGE_GROUPS
+        ]
+    ]
     await reply(update, context, t._("How old is {name}?", name=name), keyboard(*rows))
     return ConversationHandler.END
 
@@ -783,9 +1012,15 @@ async def walk_in_age(update: Update, context: BotContext) -> None:
         return
     try:
         async with context.db.transaction() as tx:
-            await service.add_walk_in(tx, data.lesson, name=draft["walkin_name"], age_group=data.age,
-                                      trainer_id=context.member.id, is_admin=context.member.is_admin,
-                                      now=context.clock.now())
+            await service.add_walk_in(
+                tx,
+                data.lesson,
+                name=draft["walkin_name"],
+                age_group=data.age,
+                trainer_id=context.member.id,
+                is_admin=context.member.is_admin,
+                now=context.clock.now(),
+            )
             await drafts.clear_draft(tx, context.member.id, FLOW)
     except ClassError as error:
         await query.answer(error_text(context, error), show_alert=True)
@@ -809,21 +1044,33 @@ async def class_numbers(update: Update, context: BotContext) -> None:
     lines = [title]
     if not found.get("region"):
         lines.append(t._("No closed classes yet."))
-    for level, heading, names in (("region", t._("By region"), areas), ("district", t._("By district"), areas),
-                                  ("village", t._("By village"), villages)):
+    for level, heading, names in (
+        ("region", t._("By region"), areas),
+        ("district", t._("By district"), areas),
+        ("village", t._("By village"), villages),
+    ):
         if found.get(level):
             lines += ["", f"<b>{heading}</b>"]
             for item in found[level][:10]:
-                lines.append(t._("{name}: {trained} trained, {seniors} of them aged 60+ ({share}%), attendance {rate}%",
-                                 name=names.get(item.code, item.code), trained=item.trained, seniors=item.seniors,
-                                 share=round(item.senior_share * 100), rate=round(item.attendance_rate * 100)))
+                lines.append(
+                    t._(
+                        "{name}: {trained} trained, {seniors} of them aged 60+ ({share}%), attendance {rate}%",
+                        name=names.get(item.code, item.code),
+                        trained=item.trained,
+                        seniors=item.seniors,
+                        share=round(item.senior_share * 100),
+                        rate=round(item.attendance_rate * 100),
+                    )
+                )
     await reply(update, context, "\n".join(lines), keyboard([back_to_menu(t)]))
 
 
 async def run_checks(services: Services) -> TickResult:
     """Pass on expired seat offers and queue due reminders; the job runs it, tests call it directly."""
     async with services.db.transaction() as tx:
-        result = await service.tick(tx, offer_minutes=services.config.seat_offer_minutes, now=services.clock.now())
+        result = await service.tick(
+            tx, offer_minutes=services.config.seat_offer_minutes, now=services.clock.now()
+        )
     if result.queued_anything:
         services.committed()
     return result
@@ -835,18 +1082,20 @@ async def checks_job(context: BotContext) -> None:
 
 async def startup(app: Application) -> None:  # type: ignore[type-arg]
     if app.job_queue is not None:
-        app.job_queue.run_repeating(checks_job, interval=timedelta(seconds=CHECK_SECONDS),
-                                    first=timedelta(seconds=1), name="class-checks")
-
-
-
+        app.job_queue.run_repeating(
+            checks_job,
+            interval=timedelta(seconds=CHECK_SECONDS),
+            first=timedelta(seconds=1),
+            name="class-checks",
+        )
 
 
 Handler = BaseHandler[Update, BotContext, Any]
 
 
-def _ending(handler: Callable[[Update, BotContext], Awaitable[object]]) -> Callable[[Update, BotContext],
-                                                                                   Coroutine[Any, Any, int]]:
+def _ending(
+    handler: Callable[[Update, BotContext], Awaitable[object]],
+) -> Callable[[Update, BotContext], Coroutine[Any, Any, int]]:
     """Run a screen's handler as a way out of whatever class flow the person was in."""
 
     async def run(update: Update, context: BotContext) -> int:
@@ -873,17 +1122,23 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         CommandHandler("classstats", _ending(class_numbers)),
     ]
     states: dict[object, list[Handler]] = {
-        NC_VILLAGE: [MessageHandler(text, nc_village_typed),
-                     CallbackQueryHandler(nc_village_chosen, pattern=step_filter("cn", "village"))],
+        NC_VILLAGE: [
+            MessageHandler(text, nc_village_typed),
+            CallbackQueryHandler(nc_village_chosen, pattern=step_filter("cn", "village")),
+        ],
         NC_VENUE: [MessageHandler(text, nc_venue_typed)],
-        NC_DATE: [CallbackQueryHandler(nc_day_chosen, pattern=step_filter("cn", "day")),
-                  MessageHandler(text, nc_when_typed)],
+        NC_DATE: [
+            CallbackQueryHandler(nc_day_chosen, pattern=step_filter("cn", "day")),
+            MessageHandler(text, nc_when_typed),
+        ],
         NC_TIME: [CallbackQueryHandler(nc_time_chosen, pattern=step_filter("cn", "time"))],
         NC_LENGTH: [CallbackQueryHandler(nc_length_chosen, pattern=step_filter("cn", "length"))],
         NC_TOPIC: [CallbackQueryHandler(nc_topic_chosen, pattern=step_filter("cn", "topic"))],
         NC_LANGUAGE: [CallbackQueryHandler(nc_language_chosen, pattern=step_filter("cn", "language"))],
-        NC_CAPACITY: [CallbackQueryHandler(nc_seats, pattern=step_filter("cn", "seats")),
-                      MessageHandler(text, nc_seats)],
+        NC_CAPACITY: [
+            CallbackQueryHandler(nc_seats, pattern=step_filter("cn", "seats")),
+            MessageHandler(text, nc_seats),
+        ],
         NC_CONFIRM: [CallbackQueryHandler(nc_save, pattern=step_filter("cn", "save"))],
         RELATIVE_NAME: [MessageHandler(text, relative_named)],
         WALK_IN_NAME: [MessageHandler(text, walk_in_named)],
@@ -891,11 +1146,18 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         NEW_VENUE: [MessageHandler(text, new_venue_typed)],
         NEW_SEATS: [MessageHandler(text, new_seats_typed)],
     }
-    fallbacks: list[Handler] = [CommandHandler("cancel", cancel_flow),
-                                MessageHandler(~filters.COMMAND, answer_the_question)]
+    fallbacks: list[Handler] = [
+        CommandHandler("cancel", cancel_flow),
+        MessageHandler(~filters.COMMAND, answer_the_question),
+    ]
     flows: ConversationHandler[BotContext] = ConversationHandler(
-        entry_points=entry_points, states=states, fallbacks=fallbacks,
-        name="classes", persistent=True, allow_reentry=True, conversation_timeout=1800,
+        entry_points=entry_points,
+        states=states,
+        fallbacks=fallbacks,
+        name="classes",
+        persistent=True,
+        allow_reentry=True,
+        conversation_timeout=1800,
     )
     app.add_handler(flows)
     app.add_handler(CallbackQueryHandler(cancel_button, pattern=CancelCb.filter()))

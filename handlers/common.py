@@ -116,8 +116,12 @@ def village_choices(
     matches = context.services.villages.search(typed[:MAX_FREE_TEXT], limit=5)
     found = [m.place for m in matches if role is None or context.member.can(role, m.place.code)]
     return [
-        [button(t._("{village} — {where}", village=p.name(t.language), where=p.where(t.language))[:60],
-                choose(p.code))]
+        [
+            button(
+                t._("{village} — {where}", village=p.name(t.language), where=p.where(t.language))[:60],
+                choose(p.code),
+            )
+        ]
         for p in found
     ]
 

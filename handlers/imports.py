@@ -37,14 +37,24 @@ async def document_received(update: Update, context: BotContext) -> None:
         await reply(update, context, t._("The file is too large: at most 5 MB."))
         return
     async with context.db.transaction() as tx:
-        await drafts.save_draft(tx, context.member.id, FLOW, {"file_id": document.file_id,
-                                                               "name": document.file_name}, context.clock.now())
-    await reply(update, context, t._("What is in «{name}»?", name=document.file_name or "file"), keyboard(
-        [button(t._("🗺 Settlements (KATO classifier)"), ImportCb(kind="kato"))],
-        [button(t._("📅 Rollout plan"), ImportCb(kind="plan"))],
-        [button(t._("🏫 Social objects"), ImportCb(kind="objects"))],
-        [button(t._("✖️ Cancel"), ImportCb(kind="cancel"))],
-    ))
+        await drafts.save_draft(
+            tx,
+            context.member.id,
+            FLOW,
+            {"file_id": document.file_id, "name": document.file_name},
+            context.clock.now(),
+        )
+    await reply(
+        update,
+        context,
+        t._("What is in «{name}»?", name=document.file_name or "file"),
+        keyboard(
+            [button(t._("🗺 Settlements (KATO classifier)"), ImportCb(kind="kato"))],
+            [button(t._("📅 Rollout plan"), ImportCb(kind="plan"))],
+            [button(t._("🏫 Social objects"), ImportCb(kind="objects"))],
+            [button(t._("✖️ Cancel"), ImportCb(kind="cancel"))],
+        ),
+    )
 
 
 @requires("admin")
@@ -67,23 +77,40 @@ async def kind_chosen(update: Update, context: BotContext) -> None:
     await reply(update, context, t._("Importing, please wait…"), edit=True)
     file = await context.bot.get_file(draft["file_id"])
     content = bytes(await file.download_as_bytearray())
-    run = {"kato": importer.import_kato, "plan": importer.import_plan, "objects": importer.import_objects}[data.kind]
+    run = {"kato": importer.import_kato, "plan": importer.import_plan, "objects": importer.import_objects}[
+        data.kind
+    ]
     result = await run(context.db, content, context.clock)
     if not result.ok:
         shown = "\n".join(f"• {error}" for error in result.errors[:SHOWN_ERRORS])
         more = len(result.errors) - SHOWN_ERRORS
-        text = t.n_("The file has {n} error; nothing was changed:", "The file has {n} errors; nothing was changed:",
-                    len(result.errors)) + "\n" + _escape(shown)
+        text = (
+            t.n_(
+                "The file has {n} error; nothing was changed:",
+                "The file has {n} errors; nothing was changed:",
+                len(result.errors),
+            )
+            + "\n"
+            + _escape(shown)
+        )
         if more > 0:
             text += "\n" + t.n_("…and {n} more.", "…and {n} more.", more)
         await reply(update, context, text, keyboard([back_to_menu(t)]))
         return
     await context.services.reload_villages()
     context.services.committed()
-    await reply(update, context, t._(
-        "Imported {rows} rows: {added} added, {changed} changed, {unchanged} unchanged.",
-        rows=result.rows, added=result.added, changed=result.changed, unchanged=result.unchanged,
-    ), keyboard([back_to_menu(t)]))
+    await reply(
+        update,
+        context,
+        t._(
+            "Imported {rows} rows: {added} added, {changed} changed, {unchanged} unchanged.",
+            rows=result.rows,
+            added=result.added,
+            changed=result.changed,
+            unchanged=result.unchanged,
+        ),
+        keyboard([back_to_menu(t)]),
+    )
 
 
 def _escape(text: str) -> str:

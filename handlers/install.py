@@ -39,7 +39,6 @@ FLOW = "install"
 (VILLAGE, OBJECT, NEW_KIND, NEW_NAME, TECHNOLOGY, SPEED, PHOTO, LOCATION, CONFIRM, FIX_SPEED) = range(10)
 
 
-
 class InstallCb(CallbackData, prefix="in"):
     step: str  # v: village, o: object, k: new kind, t: technology, skip, save, cancel
     value: str = "-"
@@ -84,8 +83,12 @@ async def start_install(update: Update, context: BotContext) -> int:
         await update.callback_query.answer()
     async with context.db.transaction() as tx:
         await drafts.save_draft(tx, context.member.id, FLOW, {}, context.clock.now())
-    await reply(update, context, context.t._("🛠 New installation. Type the village name:"),
-                keyboard(_cancel_row(context)))
+    await reply(
+        update,
+        context,
+        context.t._("🛠 New installation. Type the village name:"),
+        keyboard(_cancel_row(context)),
+    )
     return VILLAGE
 
 
@@ -95,8 +98,12 @@ async def village_typed(update: Update, context: BotContext) -> int:
     t = context.t
     rows = village_choices(context, message.text, lambda code: InstallCb(step="v", value=code), role="staff")
     if not rows:
-        await reply(update, context, t._("No village in your area matches «{query}». Type it again:",
-                                         query=message.text[:60]), keyboard(_cancel_row(context)))
+        await reply(
+            update,
+            context,
+            t._("No village in your area matches «{query}». Type it again:", query=message.text[:60]),
+            keyboard(_cancel_row(context)),
+        )
         return VILLAGE
     await reply(update, context, t._("Which village?"), keyboard(*rows, _cancel_row(context)))
     return VILLAGE
@@ -115,11 +122,23 @@ async def village_chosen(update: Update, context: BotContext) -> int:
         return VILLAGE
     await query.answer()
     await _save(context, village=village.code)
-    rows = [[button(f"{'✅' if o.connected else '⏳'} {o.name} ({t._(OBJECT_KIND_NAMES[o.kind])})"[:60],
-                    InstallCb(step="o", value=str(o.id)))] for o in objects[:20]]
+    rows = [
+        [
+            button(
+                f"{'✅' if o.connected else '⏳'} {o.name} ({t._(OBJECT_KIND_NAMES[o.kind])})"[:60],
+                InstallCb(step="o", value=str(o.id)),
+            )
+        ]
+        for o in objects[:20]
+    ]
     rows.append([button(t._("➕ Another building"), InstallCb(step="o", value="new"))])
-    await reply(update, context, t._("{village}: which building?", village=village.name(t.language)),
-                keyboard(*rows, _cancel_row(context)), edit=True)
+    await reply(
+        update,
+        context,
+        t._("{village}: which building?", village=village.name(t.language)),
+        keyboard(*rows, _cancel_row(context)),
+        edit=True,
+    )
     return OBJECT
 
 
@@ -130,8 +149,12 @@ async def object_chosen(update: Update, context: BotContext) -> int:
     t = context.t
     await query.answer()
     if data is not None and data.value == "new":
-        rows = [[button(t._(OBJECT_KIND_NAMES[kind]), InstallCb(step="k", value=kind))] for kind in OBJECT_KINDS]
-        await reply(update, context, t._("What kind of building?"), keyboard(*rows, _cancel_row(context)), edit=True)
+        rows = [
+            [button(t._(OBJECT_KIND_NAMES[kind]), InstallCb(step="k", value=kind))] for kind in OBJECT_KINDS
+        ]
+        await reply(
+            update, context, t._("What kind of building?"), keyboard(*rows, _cancel_row(context)), edit=True
+        )
         return NEW_KIND
     draft = await _draft(context)
     async with context.db.read() as conn:
@@ -151,8 +174,13 @@ async def kind_chosen(update: Update, context: BotContext) -> int:
     if data is None or data.value not in OBJECT_KINDS:
         return NEW_KIND
     await _save(context, new_kind=data.value, object_id=None)
-    await reply(update, context, context.t._("Type the building's name, e.g. «№2 школа»:"),
-                keyboard(_cancel_row(context)), edit=True)
+    await reply(
+        update,
+        context,
+        context.t._("Type the building's name, e.g. «№2 школа»:"),
+        keyboard(_cancel_row(context)),
+        edit=True,
+    )
     return NEW_NAME
 
 
@@ -170,8 +198,13 @@ async def name_typed(update: Update, context: BotContext) -> int:
 async def ask_technology(update: Update, context: BotContext) -> int:
     t = context.t
     rows = [[button(t._(TECHNOLOGY_NAMES[tech]), InstallCb(step="t", value=tech))] for tech in TECHNOLOGIES]
-    await reply(update, context, t._("Which technology?"), keyboard(*rows, _cancel_row(context)),
-                edit=update.callback_query is not None)
+    await reply(
+        update,
+        context,
+        t._("Which technology?"),
+        keyboard(*rows, _cancel_row(context)),
+        edit=update.callback_query is not None,
+    )
     return TECHNOLOGY
 
 
@@ -183,8 +216,13 @@ async def technology_chosen(update: Update, context: BotContext) -> int:
     if data is None or data.value not in TECHNOLOGIES:
         return TECHNOLOGY
     await _save(context, technology=data.value)
-    await reply(update, context, context.t._("Type the measured speed in Mbit/s:"),
-                keyboard(_cancel_row(context)), edit=True)
+    await reply(
+        update,
+        context,
+        context.t._("Type the measured speed in Mbit/s:"),
+        keyboard(_cancel_row(context)),
+        edit=True,
+    )
     return SPEED
 
 
@@ -198,8 +236,12 @@ async def speed_typed(update: Update, context: BotContext) -> int:
         return SPEED
     await _save(context, speed=speed)
     t = context.t
-    await reply(update, context, t._("Send a photo of the installation, or skip:"),
-                keyboard([button(t._("Skip ➡️"), InstallCb(step="skip", value="photo"))], _cancel_row(context)))
+    await reply(
+        update,
+        context,
+        t._("Send a photo of the installation, or skip:"),
+        keyboard([button(t._("Skip ➡️"), InstallCb(step="skip", value="photo"))], _cancel_row(context)),
+    )
     return PHOTO
 
 
@@ -212,8 +254,12 @@ async def photo_sent(update: Update, context: BotContext) -> int:
 
 async def ask_location(update: Update, context: BotContext) -> int:
     t = context.t
-    await reply(update, context, t._("Share the location (📎 → Location), or skip:"),
-                keyboard([button(t._("Skip ➡️"), InstallCb(step="skip", value="location"))], _cancel_row(context)))
+    await reply(
+        update,
+        context,
+        t._("Share the location (📎 → Location), or skip:"),
+        keyboard([button(t._("Skip ➡️"), InstallCb(step="skip", value="location"))], _cancel_row(context)),
+    )
     return LOCATION
 
 
@@ -256,8 +302,12 @@ async def ask_confirm(update: Update, context: BotContext) -> int:
         t._("Photo: {answer}", answer=t._("yes") if draft.get("photo") else t._("no")),
         t._("Location: {answer}", answer=t._("yes") if draft.get("latitude") else t._("no")),
     ]
-    await reply(update, context, "\n".join(lines),
-                keyboard([button(t._("✅ Save"), InstallCb(step="save"))], _cancel_row(context)))
+    await reply(
+        update,
+        context,
+        "\n".join(lines),
+        keyboard([button(t._("✅ Save"), InstallCb(step="save"))], _cancel_row(context)),
+    )
     return CONFIRM
 
 
@@ -272,15 +322,24 @@ async def save(update: Update, context: BotContext) -> int:
         await query.answer(t._("This village is outside your area."), show_alert=True)
         return ConversationHandler.END
     new = NewInstallation(
-        village_code=draft["village"], object_id=draft.get("object_id"), new_object_kind=draft.get("new_kind"),
-        new_object_name=draft.get("new_name"), technology=draft.get("technology", ""),
-        speed_mbps=float(draft.get("speed", 0)), photo_file_id=draft.get("photo"),
-        latitude=draft.get("latitude"), longitude=draft.get("longitude"),
+        village_code=draft["village"],
+        object_id=draft.get("object_id"),
+        new_object_kind=draft.get("new_kind"),
+        new_object_name=draft.get("new_name"),
+        technology=draft.get("technology", ""),
+        speed_mbps=float(draft.get("speed", 0)),
+        photo_file_id=draft.get("photo"),
+        latitude=draft.get("latitude"),
+        longitude=draft.get("longitude"),
     )
     try:
         async with context.db.transaction() as tx:
             installation, _created = await service.log_installation(
-                tx, new, staff_id=context.member.id, source_key=f"callback:{query.id}", now=context.clock.now()
+                tx,
+                new,
+                staff_id=context.member.id,
+                source_key=f"callback:{query.id}",
+                now=context.clock.now(),
             )
             await drafts.clear_draft(tx, context.member.id, FLOW)
     except InstallationError as error:
@@ -288,8 +347,16 @@ async def save(update: Update, context: BotContext) -> int:
         return CONFIRM
     context.services.committed()
     await query.answer(t._("Saved."))
-    await reply(update, context, t._("✅ Installation No. {number} saved. Followers of the village are told.",
-                                     number=str(installation.id)), keyboard([back_to_menu(t)]), edit=True)
+    await reply(
+        update,
+        context,
+        t._(
+            "✅ Installation No. {number} saved. Followers of the village are told.",
+            number=str(installation.id),
+        ),
+        keyboard([back_to_menu(t)]),
+        edit=True,
+    )
     return ConversationHandler.END
 
 
@@ -297,7 +364,6 @@ async def cancel(update: Update, context: BotContext) -> int:
     async with context.db.transaction() as tx:
         await drafts.clear_draft(tx, context.member.id, FLOW)
     return await cancel_flow(update, context)
-
 
 
 @requires("staff")
@@ -311,7 +377,10 @@ async def my_log(update: Update, context: BotContext) -> int:
         for item in mine:
             village = await places.get_village(conn, item.village_code)
             found = await places.get_object(conn, item.object_id)
-            names[item.id] = (village.name(t.language) if village else item.village_code, found.name if found else "")
+            names[item.id] = (
+                village.name(t.language) if village else item.village_code,
+                found.name if found else "",
+            )
     if not mine:
         await reply(update, context, t._("You have not logged any installations yet. Use /install."))
         return ConversationHandler.END
@@ -319,12 +388,21 @@ async def my_log(update: Update, context: BotContext) -> int:
     rows = []
     for item in mine:
         village_name, building = names[item.id]
-        lines.append(t._("No. {number}, {date}: {village}, {name} — {technology}, {speed} Mbit/s",
-                         number=str(item.id), date=t.datetime(item.created_at), village=village_name, name=building,
-                         technology=t._(TECHNOLOGY_NAMES.get(item.technology, item.technology)),
-                         speed=item.speed_mbps))
+        lines.append(
+            t._(
+                "No. {number}, {date}: {village}, {name} — {technology}, {speed} Mbit/s",
+                number=str(item.id),
+                date=t.datetime(item.created_at),
+                village=village_name,
+                name=building,
+                technology=t._(TECHNOLOGY_NAMES.get(item.technology, item.technology)),
+                speed=item.speed_mbps,
+            )
+        )
         if now - item.created_at < service.CORRECTION_WINDOW:
-            rows.append([button(t._("✏️ Correct No. {number}", number=str(item.id)), FixCb(installation=item.id))])
+            rows.append(
+                [button(t._("✏️ Correct No. {number}", number=str(item.id)), FixCb(installation=item.id))]
+            )
     await reply(update, context, "\n".join(lines), keyboard(*rows[:10], [back_to_menu(t)]))
     return ConversationHandler.END
 
@@ -339,7 +417,9 @@ async def fix_chosen(update: Update, context: BotContext) -> int:
         return ConversationHandler.END
     await query.answer()
     await _save(context, fix=data.installation)
-    await reply(update, context, context.t._("Type the corrected speed in Mbit/s:"), keyboard(_cancel_row(context)))
+    await reply(
+        update, context, context.t._("Type the corrected speed in Mbit/s:"), keyboard(_cancel_row(context))
+    )
     return FIX_SPEED
 
 
@@ -350,23 +430,35 @@ async def fix_typed(update: Update, context: BotContext) -> int:
     try:
         speed = check_speed(message.text[:50])
         async with context.db.transaction() as tx:
-            fixed = await service.correct_installation(tx, int(draft.get("fix", 0)), staff_id=context.member.id,
-                                                       speed_mbps=speed, now=context.clock.now())
+            fixed = await service.correct_installation(
+                tx,
+                int(draft.get("fix", 0)),
+                staff_id=context.member.id,
+                speed_mbps=speed,
+                now=context.clock.now(),
+            )
             await drafts.clear_draft(tx, context.member.id, FLOW)
     except InstallationError as error:
         await reply(update, context, error_text(context, error.code))
         return FIX_SPEED if error.code.startswith("speed") else ConversationHandler.END
-    await reply(update, context, context.t._("Corrected: No. {number} is now {speed} Mbit/s.",
-                                             number=str(fixed.id), speed=fixed.speed_mbps))
+    await reply(
+        update,
+        context,
+        context.t._(
+            "Corrected: No. {number} is now {speed} Mbit/s.", number=str(fixed.id), speed=fixed.speed_mbps
+        ),
+    )
     return ConversationHandler.END
-
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     cancel_button = CallbackQueryHandler(cancel, pattern=step_filter("in", "cancel"))
     anything_else = MessageHandler(~filters.COMMAND, answer_the_question)
-    fallbacks: list[BaseHandler[Update, BotContext, Any]] = [cancel_button, CommandHandler("cancel", cancel),
-                                                             anything_else]
+    fallbacks: list[BaseHandler[Update, BotContext, Any]] = [
+        cancel_button,
+        CommandHandler("cancel", cancel),
+        anything_else,
+    ]
     flow = ConversationHandler(
         entry_points=[
             CommandHandler("install", start_install),
@@ -375,16 +467,23 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
             CallbackQueryHandler(fix_chosen, pattern=FixCb.filter()),
         ],
         states={
-            VILLAGE: [MessageHandler(filters.TEXT & ~filters.COMMAND, village_typed),
-                      CallbackQueryHandler(village_chosen, pattern=step_filter("in", "v"))],
+            VILLAGE: [
+                MessageHandler(filters.TEXT & ~filters.COMMAND, village_typed),
+                CallbackQueryHandler(village_chosen, pattern=step_filter("in", "v")),
+            ],
             OBJECT: [CallbackQueryHandler(object_chosen, pattern=step_filter("in", "o"))],
             NEW_KIND: [CallbackQueryHandler(kind_chosen, pattern=step_filter("in", "k"))],
             NEW_NAME: [MessageHandler(filters.TEXT & ~filters.COMMAND, name_typed)],
             TECHNOLOGY: [CallbackQueryHandler(technology_chosen, pattern=step_filter("in", "t"))],
             SPEED: [MessageHandler(filters.TEXT & ~filters.COMMAND, speed_typed)],
-            PHOTO: [MessageHandler(filters.PHOTO, photo_sent), CallbackQueryHandler(skip, pattern=step_filter("in", "skip"))],
-            LOCATION: [MessageHandler(filters.LOCATION, location_sent),
-                       CallbackQueryHandler(skip, pattern=step_filter("in", "skip"))],
+            PHOTO: [
+                MessageHandler(filters.PHOTO, photo_sent),
+                CallbackQueryHandler(skip, pattern=step_filter("in", "skip")),
+            ],
+            LOCATION: [
+                MessageHandler(filters.LOCATION, location_sent),
+                CallbackQueryHandler(skip, pattern=step_filter("in", "skip")),
+            ],
             CONFIRM: [CallbackQueryHandler(save, pattern=step_filter("in", "save"))],
             FIX_SPEED: [MessageHandler(filters.TEXT & ~filters.COMMAND, fix_typed)],
         },

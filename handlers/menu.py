@@ -62,25 +62,39 @@ def help_text(t: Translator, member: Member) -> str:
     parts = [
         t._("<b>AuylNet</b> helps your village get online."),
         "",
-        t._("📶 <b>My village's internet</b>: when your village gets connected, which buildings"
-            " are online; follow it to hear about changes."),
-        t._("⚠️ <b>Report an outage</b>: tell us the internet is down; you get a ticket number"
-            " and news when it is fixed. /myreports shows your tickets."),
-        t._("🎓 <b>Classes</b>: free lessons on using a smartphone, eGov and safe payments."
-            " You can book a seat for yourself or a relative."),
+        t._(
+            "📶 <b>My village's internet</b>: when your village gets connected, which buildings"
+            " are online; follow it to hear about changes."
+        ),
+        t._(
+            "⚠️ <b>Report an outage</b>: tell us the internet is down; you get a ticket number"
+            " and news when it is fixed. /myreports shows your tickets."
+        ),
+        t._(
+            "🎓 <b>Classes</b>: free lessons on using a smartphone, eGov and safe payments."
+            " You can book a seat for yourself or a relative."
+        ),
         t._("⚙️ <b>Settings</b>: language, your village, your data."),
     ]
     if member.can("trainer"):
-        parts.append(t._("🧑‍🏫 Trainers: /newclass schedules a class, /myclasses keeps the register, /classstats shows the numbers."))
+        parts.append(
+            t._(
+                "🧑‍🏫 Trainers: /newclass schedules a class, /myclasses keeps the register, /classstats shows the numbers."
+            )
+        )
     if member.can("staff"):
         parts.append(
-            t._("🛠 Field staff: /install logs an installation, /mylog lists yours,"
-                " /outages lists open outages.")
+            t._(
+                "🛠 Field staff: /install logs an installation, /mylog lists yours,"
+                " /outages lists open outages."
+            )
         )
     if member.is_admin:
         parts.append(
-            t._("👑 Admins: /invite makes a role invite link, /roles lists and revokes roles,"
-                " /outbox shows notification delivery.")
+            t._(
+                "👑 Admins: /invite makes a role invite link, /roles lists and revokes roles,"
+                " /outbox shows notification delivery."
+            )
         )
     parts += ["", t._("Commands: /menu, /language, /help.")]
     return "\n".join(parts)
@@ -96,9 +110,7 @@ async def help_button(update: Update, context: BotContext) -> None:
     assert update.callback_query is not None
     await update.callback_query.answer()
     t = context.t
-    await reply(
-        update, context, help_text(t, context.member), keyboard([back_to_menu(t)]), edit=True
-    )
+    await reply(update, context, help_text(t, context.member), keyboard([back_to_menu(t)]), edit=True)
 
 
 async def not_built_yet(update: Update, context: BotContext) -> None:

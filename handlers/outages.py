@@ -63,8 +63,10 @@ class ListCb(CallbackData, prefix="ol"):
 def error_text(context: BotContext, error: OutageError) -> str:
     t = context.t
     if error.code == "too_many" and error.until is not None:
-        return t._("You have sent many reports in the last hour. You can send a new one after {time}.",
-                   time=t.time(error.until))
+        return t._(
+            "You have sent many reports in the last hour. You can send a new one after {time}.",
+            time=t.time(error.until),
+        )
     texts = {
         "unknown_village": t._("I could not find that village. Try the search again."),
         "unknown_incident": t._("This outage no longer exists."),
@@ -91,8 +93,13 @@ async def start_report(update: Update, context: BotContext) -> int:
     async with context.db.transaction() as tx:
         await drafts.save_draft(tx, context.member.id, FLOW, {}, context.clock.now())
     if village is None:
-        await reply(update, context, context.t._("⚠️ In which village? Type its name:"),
-                    keyboard([back_to_menu(context.t)]), edit=update.callback_query is not None)
+        await reply(
+            update,
+            context,
+            context.t._("⚠️ In which village? Type its name:"),
+            keyboard([back_to_menu(context.t)]),
+            edit=update.callback_query is not None,
+        )
         return VILLAGE
     await _draft(context, village=village.code)
     return await ask_kind(update, context, village)
@@ -100,10 +107,17 @@ async def start_report(update: Update, context: BotContext) -> int:
 
 async def ask_kind(update: Update, context: BotContext, village: places.Village) -> int:
     t = context.t
-    rows = [[button(t._(KIND_NAMES[kind]).capitalize(), ReportCb(step="k", value=kind))] for kind in outages.KINDS]
+    rows = [
+        [button(t._(KIND_NAMES[kind]).capitalize(), ReportCb(step="k", value=kind))] for kind in outages.KINDS
+    ]
     rows.append([button(t._("🔎 Another village"), ReportCb(step="other")), back_to_menu(t)])
-    await reply(update, context, t._("⚠️ {village}: what is not working?", village=village.name(t.language)),
-                keyboard(*rows), edit=update.callback_query is not None)
+    await reply(
+        update,
+        context,
+        t._("⚠️ {village}: what is not working?", village=village.name(t.language)),
+        keyboard(*rows),
+        edit=update.callback_query is not None,
+    )
     return KIND
 
 
@@ -120,8 +134,14 @@ async def village_typed(update: Update, context: BotContext) -> int:
     t = context.t
     rows = village_choices(context, message.text, lambda code: ReportCb(step="v", value=code))
     if not rows:
-        await reply(update, context, t._("I could not find «{query}». Check the spelling, or choose from the list.",
-                                         query=message.text[:60]))
+        await reply(
+            update,
+            context,
+            t._(
+                "I could not find «{query}». Check the spelling, or choose from the list.",
+                query=message.text[:60],
+            ),
+        )
         return VILLAGE
     await reply(update, context, t._("Which one is yours?"), keyboard(*rows))
     return VILLAGE
@@ -151,7 +171,10 @@ async def kind_chosen(update: Update, context: BotContext) -> int:
         return KIND
     await query.answer()
     await _draft(context, kind=data.value)
-    rows = [[button(t._(SINCE_NAMES[since]).capitalize(), ReportCb(step="s", value=since))] for since in outages.SINCE]
+    rows = [
+        [button(t._(SINCE_NAMES[since]).capitalize(), ReportCb(step="s", value=since))]
+        for since in outages.SINCE
+    ]
     await reply(update, context, t._("Since when?"), keyboard(*rows), edit=True)
     return SINCE
 
@@ -166,8 +189,13 @@ async def since_chosen(update: Update, context: BotContext) -> int:
         return SINCE
     await query.answer()
     await _draft(context, since=data.value)
-    await reply(update, context, t._("You can add a few words, a photo or your location. Or send it now."),
-                keyboard([button(t._("📨 Send now"), ReportCb(step="send"))]), edit=True)
+    await reply(
+        update,
+        context,
+        t._("You can add a few words, a photo or your location. Or send it now."),
+        keyboard([button(t._("📨 Send now"), ReportCb(step="send"))]),
+        edit=True,
+    )
     return DETAILS
 
 
@@ -177,8 +205,15 @@ async def detail_added(update: Update, context: BotContext) -> int:
     t = context.t
     if message.text is not None:
         if len(message.text) > MAX_FREE_TEXT:
-            await reply(update, context, t._("That is too long ({length} characters). Please keep it under {limit}.",
-                                             length=len(message.text), limit=MAX_FREE_TEXT))
+            await reply(
+                update,
+                context,
+                t._(
+                    "That is too long ({length} characters). Please keep it under {limit}.",
+                    length=len(message.text),
+                    limit=MAX_FREE_TEXT,
+                ),
+            )
             return DETAILS
         await _draft(context, description=message.text.strip())
     elif message.photo:
@@ -188,8 +223,12 @@ async def detail_added(update: Update, context: BotContext) -> int:
     else:
         await reply(update, context, t._("Please send text, a photo or a location, or press «Send now»."))
         return DETAILS
-    await reply(update, context, t._("Added. Send the report?"),
-                keyboard([button(t._("📨 Send now"), ReportCb(step="send"))]))
+    await reply(
+        update,
+        context,
+        t._("Added. Send the report?"),
+        keyboard([button(t._("📨 Send now"), ReportCb(step="send"))]),
+    )
     return DETAILS
 
 
@@ -205,24 +244,39 @@ async def send_report(update: Update, context: BotContext) -> int:
     if not {"village", "kind", "since"} <= set(draft):
         await query.answer(t._("This button is out of date. Open /menu again."), show_alert=True)
         return ConversationHandler.END
-    new = NewReport(user_id=context.member.id, village_code=draft["village"], kind=draft["kind"],
-                    since=draft["since"], description=draft.get("description"), photo_file_id=draft.get("photo"),
-                    latitude=draft.get("latitude"), longitude=draft.get("longitude"))
+    new = NewReport(
+        user_id=context.member.id,
+        village_code=draft["village"],
+        kind=draft["kind"],
+        since=draft["since"],
+        description=draft.get("description"),
+        photo_file_id=draft.get("photo"),
+        latitude=draft.get("latitude"),
+        longitude=draft.get("longitude"),
+    )
     try:
         async with context.db.transaction() as tx:
-            filed = await service.file_report(tx, new, source_key=f"callback:{query.id}",
-                                              settings=context.settings, now=context.clock.now())
+            filed = await service.file_report(
+                tx, new, source_key=f"callback:{query.id}", settings=context.settings, now=context.clock.now()
+            )
             # Kept until the next /report: if the ticket below never reaches the resident (the bot
             # stops, Telegram fails the edit, the press is delivered again), «Send now» shows it.
-            await drafts.save_draft(tx, context.member.id, FLOW, {"filed": filed.report.id}, context.clock.now())
+            await drafts.save_draft(
+                tx, context.member.id, FLOW, {"filed": filed.report.id}, context.clock.now()
+            )
     except OutageError as error:
         await query.answer()
         await reply(update, context, error_text(context, error), keyboard([back_to_menu(t)]), edit=True)
         return ConversationHandler.END
     context.services.committed()
     await query.answer()
-    await reply(update, context, ticket_text(context, filed), keyboard(
-        [button(t._("📋 My reports"), MenuCb(item="myreports"))], [back_to_menu(t)]), edit=True)
+    await reply(
+        update,
+        context,
+        ticket_text(context, filed),
+        keyboard([button(t._("📋 My reports"), MenuCb(item="myreports"))], [back_to_menu(t)]),
+        edit=True,
+    )
     return ConversationHandler.END
 
 
@@ -240,24 +294,41 @@ async def show_filed_ticket(update: Update, context: BotContext, report_id: int)
     if report is None or incident is None:
         return
     t = context.t
-    await reply(update, context, ticket_text(context, service.Filed(report, incident, new=True)), keyboard(
-        [button(t._("📋 My reports"), MenuCb(item="myreports"))], [back_to_menu(t)]), edit=True)
+    await reply(
+        update,
+        context,
+        ticket_text(context, service.Filed(report, incident, new=True)),
+        keyboard([button(t._("📋 My reports"), MenuCb(item="myreports"))], [back_to_menu(t)]),
+        edit=True,
+    )
 
 
 def ticket_text(context: BotContext, filed: service.Filed) -> str:
     t = context.t
     report, incident = filed.report, filed.incident
     if not filed.new:
-        return t._("You have already reported this: ticket {number}. State: {state}.", number=report.number,
-                   state=t._(STATE_NAMES[incident.state]))
+        return t._(
+            "You have already reported this: ticket {number}. State: {state}.",
+            number=report.number,
+            state=t._(STATE_NAMES[incident.state]),
+        )
     lines = [
-        t._("✅ Ticket {number} accepted on {date}.", number=report.number, date=t.datetime(report.created_at)),
-        t._("What: {kind}, {since}.", kind=t._(KIND_NAMES[report.kind]), since=t._(SINCE_NAMES[report.since])),
+        t._(
+            "✅ Ticket {number} accepted on {date}.", number=report.number, date=t.datetime(report.created_at)
+        ),
+        t._(
+            "What: {kind}, {since}.", kind=t._(KIND_NAMES[report.kind]), since=t._(SINCE_NAMES[report.since])
+        ),
     ]
     others = incident.reports - 1
     if others > 0:
-        lines.append(t.n_("{n} neighbour has reported this too; engineers are informed.",
-                          "{n} neighbours have reported this too; engineers are informed.", others))
+        lines.append(
+            t.n_(
+                "{n} neighbour has reported this too; engineers are informed.",
+                "{n} neighbours have reported this too; engineers are informed.",
+                others,
+            )
+        )
     else:
         lines.append(t._("Engineers are informed."))
     lines.append(t._("I will tell you when something changes."))
@@ -276,14 +347,25 @@ async def my_reports(update: Update, context: BotContext) -> None:
             village = await places.get_village(conn, report.village_code)
             names[report.id] = village.name(t.language) if village else report.village_code
     if not mine:
-        await reply(update, context, t._("You have no outage reports. /report makes one."),
-                    keyboard([back_to_menu(t)]))
+        await reply(
+            update,
+            context,
+            t._("You have no outage reports. /report makes one."),
+            keyboard([back_to_menu(t)]),
+        )
         return
     lines = [t._("<b>My reports</b>")]
     for report, incident in mine:
-        lines.append(t._("{number}, {date}: {village}, {kind} — {state}", number=report.number,
-                         date=t.datetime(report.created_at), village=names[report.id],
-                         kind=t._(KIND_NAMES[report.kind]), state=t._(STATE_NAMES[incident.state])))
+        lines.append(
+            t._(
+                "{number}, {date}: {village}, {kind} — {state}",
+                number=report.number,
+                date=t.datetime(report.created_at),
+                village=names[report.id],
+                kind=t._(KIND_NAMES[report.kind]),
+                state=t._(STATE_NAMES[incident.state]),
+            )
+        )
     await reply(update, context, "\n".join(lines), keyboard([back_to_menu(t)]))
 
 
@@ -298,8 +380,9 @@ async def working_answer(update: Update, context: BotContext) -> None:
         return
     try:
         async with context.db.transaction() as tx:
-            incident = await service.answer_working(tx, data.incident, context.member.id, data.working,
-                                                    context.settings, context.clock.now())
+            incident = await service.answer_working(
+                tx, data.incident, context.member.id, data.working, context.settings, context.clock.now()
+            )
     except OutageError as error:
         await query.answer(error_text(context, error), show_alert=True)
         return
@@ -308,8 +391,12 @@ async def working_answer(update: Update, context: BotContext) -> None:
     if data.working:
         await reply(update, context, t._("Thank you! Glad it works."), edit=True)
     elif incident.state == "open":
-        await reply(update, context, t._("Sorry to hear that. The outage is open again; engineers are informed."),
-                    edit=True)
+        await reply(
+            update,
+            context,
+            t._("Sorry to hear that. The outage is open again; engineers are informed."),
+            edit=True,
+        )
     else:
         await reply(update, context, t._("Thank you. Engineers are already working on it."), edit=True)
 
@@ -321,8 +408,11 @@ async def staff_button(update: Update, context: BotContext) -> None:
     assert query is not None
     t = context.t
     data = StaffCb.parse(query.data)
-    if data is None or data.action not in ("take", "progress", "resolve") or (
-            data.reason is not None and data.reason not in outages.RESOLUTIONS):
+    if (
+        data is None
+        or data.action not in ("take", "progress", "resolve")
+        or (data.reason is not None and data.reason not in outages.RESOLUTIONS)
+    ):
         await query.answer(t._("This button is out of date. Open /menu again."), show_alert=True)
         return
     async with context.db.read() as conn:
@@ -331,15 +421,25 @@ async def staff_button(update: Update, context: BotContext) -> None:
         await query.answer(t._("This outage no longer exists."), show_alert=True)
         return
     if not context.member.can("staff", incident.village_code):
-        await query.answer(t._("Sorry, this is only for the {role} role.", role=t._("field staff")), show_alert=True)
+        await query.answer(
+            t._("Sorry, this is only for the {role} role.", role=t._("field staff")), show_alert=True
+        )
         return
     if data.action == "resolve" and data.reason is None:
         await query.answer()
-        rows = [[button(t._(RESOLUTION_NAMES[reason]).capitalize(),
-                        StaffCb(incident=incident.id, action="resolve", reason=reason))] for reason in outages.RESOLUTIONS]
+        rows = [
+            [
+                button(
+                    t._(RESOLUTION_NAMES[reason]).capitalize(),
+                    StaffCb(incident=incident.id, action="resolve", reason=reason),
+                )
+            ]
+            for reason in outages.RESOLUTIONS
+        ]
         if query.message is not None:
-            await context.bot.edit_message_reply_markup(query.message.chat.id, query.message.message_id,
-                                                        reply_markup=keyboard(*rows))
+            await context.bot.edit_message_reply_markup(
+                query.message.chat.id, query.message.message_id, reply_markup=keyboard(*rows)
+            )
         return
     now = context.clock.now()
     try:
@@ -349,13 +449,20 @@ async def staff_button(update: Update, context: BotContext) -> None:
             elif data.action == "progress":
                 await service.start_work(tx, incident.id, context.member.id, context.settings, now)
             else:
-                await service.resolve(tx, incident.id, context.member.id, data.reason or "other", context.settings, now)
+                await service.resolve(
+                    tx, incident.id, context.member.id, data.reason or "other", context.settings, now
+                )
     except OutageError as error:
         await query.answer(error_text(context, error), show_alert=True)
         return
     context.services.committed()
-    await query.answer({"take": t._("You took it."), "progress": t._("Marked: repair in progress."),
-                        "resolve": t._("Resolved. The residents are asked if it works.")}[data.action])
+    await query.answer(
+        {
+            "take": t._("You took it."),
+            "progress": t._("Marked: repair in progress."),
+            "resolve": t._("Resolved. The residents are asked if it works."),
+        }[data.action]
+    )
 
 
 @requires("staff")
@@ -390,15 +497,27 @@ async def list_outages(update: Update, context: BotContext) -> None:
     rows = []
     for incident in found[:20]:
         late = " ⏰" if service.is_overdue(incident, context.settings, now) else ""
-        lines.append(t.n_("#{id} {village}: {kind}, {n} report, {state}{late}",
-                          "#{id} {village}: {kind}, {n} reports, {state}{late}", incident.reports,
-                          id=str(incident.id), village=names[incident.id], kind=t._(KIND_NAMES[incident.kind]),
-                          state=t._(STATE_NAMES[incident.state]), late=late))
-        rows.append([button(f"#{incident.id} {names[incident.id]}"[:60], ListCb(mine=data.mine, show=incident.id))])
+        lines.append(
+            t.n_(
+                "#{id} {village}: {kind}, {n} report, {state}{late}",
+                "#{id} {village}: {kind}, {n} reports, {state}{late}",
+                incident.reports,
+                id=str(incident.id),
+                village=names[incident.id],
+                kind=t._(KIND_NAMES[incident.kind]),
+                state=t._(STATE_NAMES[incident.state]),
+                late=late,
+            )
+        )
+        rows.append(
+            [button(f"#{incident.id} {names[incident.id]}"[:60], ListCb(mine=data.mine, show=incident.id))]
+        )
     if not found:
         lines.append(t._("No open outages. 🎉"))
     rows.append([button(t._("All"), ListCb(mine=False)), button(t._("Mine"), ListCb(mine=True))])
-    await reply(update, context, "\n".join(lines), keyboard(*rows[:12], [back_to_menu(t)]), edit=query is not None)
+    await reply(
+        update, context, "\n".join(lines), keyboard(*rows[:12], [back_to_menu(t)]), edit=query is not None
+    )
 
 
 async def _show_incident(update: Update, context: BotContext, incident: outages.Incident) -> None:
@@ -423,27 +542,41 @@ async def service_levels(context: BotContext) -> None:
 
 async def startup(app: Application) -> None:  # type: ignore[type-arg]
     if app.job_queue is not None:
-        app.job_queue.run_repeating(service_levels, interval=timedelta(seconds=SLA_CHECK_SECONDS),
-                                    first=timedelta(seconds=SLA_CHECK_SECONDS), name="outage-service-levels")
-
-
-
+        app.job_queue.run_repeating(
+            service_levels,
+            interval=timedelta(seconds=SLA_CHECK_SECONDS),
+            first=timedelta(seconds=SLA_CHECK_SECONDS),
+            name="outage-service-levels",
+        )
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     flow = ConversationHandler(
-        entry_points=[CommandHandler("report", start_report),
-                      CallbackQueryHandler(start_report, pattern=lambda d: d == "menu:report")],
+        entry_points=[
+            CommandHandler("report", start_report),
+            CallbackQueryHandler(start_report, pattern=lambda d: d == "menu:report"),
+        ],
         states={
-            VILLAGE: [MessageHandler(filters.TEXT & ~filters.COMMAND, village_typed),
-                      CallbackQueryHandler(village_chosen, pattern=step_filter("rp", "v"))],
-            KIND: [CallbackQueryHandler(kind_chosen, pattern=step_filter("rp", "k")),
-                   CallbackQueryHandler(other_village, pattern=step_filter("rp", "other"))],
+            VILLAGE: [
+                MessageHandler(filters.TEXT & ~filters.COMMAND, village_typed),
+                CallbackQueryHandler(village_chosen, pattern=step_filter("rp", "v")),
+            ],
+            KIND: [
+                CallbackQueryHandler(kind_chosen, pattern=step_filter("rp", "k")),
+                CallbackQueryHandler(other_village, pattern=step_filter("rp", "other")),
+            ],
             SINCE: [CallbackQueryHandler(since_chosen, pattern=step_filter("rp", "s"))],
-            DETAILS: [CallbackQueryHandler(send_report, pattern=step_filter("rp", "send")),
-                      MessageHandler((filters.TEXT & ~filters.COMMAND) | filters.PHOTO | filters.LOCATION, detail_added)],
+            DETAILS: [
+                CallbackQueryHandler(send_report, pattern=step_filter("rp", "send")),
+                MessageHandler(
+                    (filters.TEXT & ~filters.COMMAND) | filters.PHOTO | filters.LOCATION, detail_added
+                ),
+            ],
         },
-        fallbacks=[CommandHandler("cancel", cancel_flow), MessageHandler(~filters.COMMAND, answer_the_question)],
+        fallbacks=[
+            CommandHandler("cancel", cancel_flow),
+            MessageHandler(~filters.COMMAND, answer_the_question),
+        ],
         name="report",
         persistent=True,
         allow_reentry=True,

@@ -48,8 +48,13 @@ async def outbox_status(update: Update, context: BotContext) -> None:
     ]
     if health.oldest_pending_age is not None:
         minutes = int(health.oldest_pending_age.total_seconds() // 60)
-        lines.append(t.n_("The oldest waiting one is {n} minute old.", "The oldest waiting one is {n} minutes old.",
-                          minutes))
+        lines.append(
+            t.n_(
+                "The oldest waiting one is {n} minute old.",
+                "The oldest waiting one is {n} minutes old.",
+                minutes,
+            )
+        )
     rows = [[button(t._("🔁 Retry the failed ones"), RetryCb())]] if health.failed else []
     await reply(update, context, "\n".join(lines), keyboard(*rows, [back_to_menu(t)]))
 
@@ -61,8 +66,9 @@ async def retry_button(update: Update, context: BotContext) -> None:
     async with context.db.transaction() as tx:
         count = await outbox.retry_failed(tx, context.clock.now())
     context.services.committed()
-    await query.answer(context.t.n_("{n} notification will be sent again.", "{n} notifications will be sent again.",
-                                    count))
+    await query.answer(
+        context.t.n_("{n} notification will be sent again.", "{n} notifications will be sent again.", count)
+    )
     await outbox_status(update, context)
 
 

@@ -17,14 +17,20 @@ class EraseCb(CallbackData, prefix="erase"):
 
 def privacy_notice(context: BotContext) -> str:
     t = context.t
-    return "\n".join([
-        t._("<b>Your data in AuylNet</b>"),
-        t._("We keep your Telegram name and id, your language, your village and the villages you follow,"
-            " and what you send us: outage reports, class bookings."),
-        t._("Why: to answer you and to tell you about your village. Engineers see outage reports;"
-            " trainers see class bookings. Nobody else gets your data."),
-        t._("The data is stored in Kazakhstan. You can see and delete it here at any time."),
-    ])
+    return "\n".join(
+        [
+            t._("<b>Your data in AuylNet</b>"),
+            t._(
+                "We keep your Telegram name and id, your language, your village and the villages you follow,"
+                " and what you send us: outage reports, class bookings."
+            ),
+            t._(
+                "Why: to answer you and to tell you about your village. Engineers see outage reports;"
+                " trainers see class bookings. Nobody else gets your data."
+            ),
+            t._("The data is stored in Kazakhstan. You can see and delete it here at any time."),
+        ]
+    )
 
 
 async def privacy(update: Update, context: BotContext) -> None:
@@ -37,14 +43,20 @@ async def privacy(update: Update, context: BotContext) -> None:
     lines = [privacy_notice(context), "", t._("<b>What we keep about you now</b>")]
     if kept is not None:
         lines.append(t._("Name: {name}", name=kept.name))
-        lines.append(t._("Language: {name}", name={"kk": "Қазақша", "ru": "Русский"}.get(kept.language or "", "—")))
+        lines.append(
+            t._("Language: {name}", name={"kk": "Қазақша", "ru": "Русский"}.get(kept.language or "", "—"))
+        )
         lines.append(t._("My village: {village}", village=kept.village or "—"))
         lines.append(t.n_("You follow {n} village.", "You follow {n} villages.", kept.following))
         if kept.roles:
             lines.append(t._("Roles: {roles}", roles=", ".join(t._(ROLE_NAMES[role]) for role in kept.roles)))
-    await reply(update, context, "\n".join(lines),
-                keyboard([button(t._("🗑 Delete my data"), EraseCb())], [back_to_menu(t)]),
-                edit=update.callback_query is not None)
+    await reply(
+        update,
+        context,
+        "\n".join(lines),
+        keyboard([button(t._("🗑 Delete my data"), EraseCb())], [back_to_menu(t)]),
+        edit=update.callback_query is not None,
+    )
 
 
 async def erase(update: Update, context: BotContext) -> None:
@@ -57,14 +69,25 @@ async def erase(update: Update, context: BotContext) -> None:
         return
     await query.answer()
     if not data.confirmed:
-        await reply(update, context, t._("Delete your name, language, village, follows and drafts?"
-                                         " Reports and bookings you made lose your name."),
-                    keyboard([button(t._("🗑 Yes, delete"), EraseCb(confirmed=True))], [back_to_menu(t)]), edit=True)
+        await reply(
+            update,
+            context,
+            t._(
+                "Delete your name, language, village, follows and drafts?"
+                " Reports and bookings you made lose your name."
+            ),
+            keyboard([button(t._("🗑 Yes, delete"), EraseCb(confirmed=True))], [back_to_menu(t)]),
+            edit=True,
+        )
         return
     async with context.db.transaction() as tx:
         await erase_person(tx, context.member.id, context.clock.now())
-    await reply(update, context, t._("Done: your data is deleted. Send /start if you want to use AuylNet again."),
-                edit=True)
+    await reply(
+        update,
+        context,
+        t._("Done: your data is deleted. Send /start if you want to use AuylNet again."),
+        edit=True,
+    )
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

@@ -37,14 +37,17 @@ def make_language_keyboard(suggested: Language) -> list[list[object]]:
 async def ask_language(update: Update, context: BotContext) -> None:
     """Offer both languages, the one Telegram suggests first; the prompt is in both."""
     user = update.effective_user
-    suggested = pick_language(
-        user.language_code if user else None, context.settings.default_language
-    )
+    suggested = pick_language(user.language_code if user else None, context.settings.default_language)
     other: Language = "ru" if suggested == "kk" else "kk"
     prompt = "\n".join(
         [translator(code)._("Choose your language:") for code in (suggested, other)]
-        + ["", *(translator(code)._("By continuing you agree that AuylNet keeps your data: /privacy")
-                 for code in (suggested, other))]
+        + [
+            "",
+            *(
+                translator(code)._("By continuing you agree that AuylNet keeps your data: /privacy")
+                for code in (suggested, other)
+            ),
+        ]
     )
     await reply(update, context, prompt, keyboard(*make_language_keyboard(suggested)))  # type: ignore[arg-type]
 
@@ -58,9 +61,7 @@ async def start(update: Update, context: BotContext) -> None:
         await ask_language(update, context)
         return
     t = context.t
-    await reply(
-        update, context, t._("Hello, {name}! I am AuylNet.", name=context.member.account.first_name)
-    )
+    await reply(update, context, t._("Hello, {name}! I am AuylNet.", name=context.member.account.first_name))
     await show_menu(update, context)
 
 
@@ -87,9 +88,7 @@ async def _reload_member(context: BotContext) -> None:
     member = context.member
     async with context.db.read() as conn:
         grants = await users.roles_of(conn, member.id)
-    context.set_member(
-        Member(member.account, tuple(grants), member.settings_admin), context.t.language
-    )
+    context.set_member(Member(member.account, tuple(grants), member.settings_admin), context.t.language)
 
 
 async def language_command(update: Update, context: BotContext) -> None:
@@ -114,9 +113,7 @@ async def language_chosen(update: Update, context: BotContext) -> None:
     account = context.member.account.model_copy(update={"language": choice.code})
     from bot.roles import Member
 
-    context.set_member(
-        Member(account, context.member.grants, context.member.settings_admin), choice.code
-    )
+    context.set_member(Member(account, context.member.grants, context.member.settings_admin), choice.code)
     t = context.t
     await query.answer(t._("Language saved."))
     await reply(update, context, t._("Language: {name}", name=LANGUAGE_NAMES[choice.code]), edit=True)

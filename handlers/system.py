@@ -48,9 +48,7 @@ async def load_member(update: Update, context: BotContext) -> None:
             )
     assert account is not None
     member = Member(account, tuple(grants), settings_admin=user.id in context.settings.admin_ids)
-    language = account.language or pick_language(
-        user.language_code, context.settings.default_language
-    )
+    language = account.language or pick_language(user.language_code, context.settings.default_language)
     context.set_member(member, language)
 
 
@@ -128,6 +126,4 @@ def register_fallback(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(MessageHandler(filters.COMMAND, unknown_command))
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, unexpected_text))
     app.add_handler(CallbackQueryHandler(stale_button))
-    app.add_handler(
-        MessageHandler(filters.ALL & ~filters.StatusUpdate.ALL, unsupported_message)
-    )
+    app.add_handler(MessageHandler(filters.ALL & ~filters.StatusUpdate.ALL, unsupported_message))

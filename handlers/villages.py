@@ -93,12 +93,16 @@ def window_text(t: Translator, year: int | None, quarter: int | None) -> str:
 def next_step(t: Translator, card: VillageCard) -> str:
     village = card.village
     if village.stage == "connected":
-        return t._("Home internet: ask {operator} to connect your house.",
-                   operator=village.operator or t._("the operator"))
+        return t._(
+            "Home internet: ask {operator} to connect your house.",
+            operator=village.operator or t._("the operator"),
+        )
     if village.stage in ("construction", "design", "planned"):
         return t._("Follow the village and I will tell you when this changes.")
-    return t._("Your village is not in the programme yet. Tell your akimat that people need internet;"
-               " follow the village to hear if that changes.")
+    return t._(
+        "Your village is not in the programme yet. Tell your akimat that people need internet;"
+        " follow the village to hear if that changes."
+    )
 
 
 def render_card(t: Translator, card: VillageCard) -> str:
@@ -108,31 +112,56 @@ def render_card(t: Translator, card: VillageCard) -> str:
         lines.append(_escape(f"{card.district.name(t.language)}, {card.region.name(t.language)}"))
     lines += ["", t._("Stage: {stage}", stage=t._(STAGE_NAMES[village.stage]))]
     if village.stage != "connected" and village.stage != "none":
-        lines.append(t._("Planned: {window}", window=window_text(t, village.planned_year, village.planned_quarter)))
+        lines.append(
+            t._("Planned: {window}", window=window_text(t, village.planned_year, village.planned_quarter))
+        )
     if village.operator:
         lines.append(t._("Operator: {operator}", operator=village.operator))
     if village.technology and village.planned_technology and village.planned_technology != village.technology:
-        lines.append(t._("Now {now}, later {later}", now=t._(TECHNOLOGY_NAMES.get(village.technology, "other")),
-                         later=t._(TECHNOLOGY_NAMES.get(village.planned_technology, "other"))))
+        lines.append(
+            t._(
+                "Now {now}, later {later}",
+                now=t._(TECHNOLOGY_NAMES.get(village.technology, "other")),
+                later=t._(TECHNOLOGY_NAMES.get(village.planned_technology, "other")),
+            )
+        )
     elif village.technology:
-        lines.append(t._("Technology: {technology}", technology=t._(TECHNOLOGY_NAMES.get(village.technology, ""))))
+        lines.append(
+            t._("Technology: {technology}", technology=t._(TECHNOLOGY_NAMES.get(village.technology, "")))
+        )
     elif village.planned_technology:
-        lines.append(t._("Planned technology: {technology}",
-                         technology=t._(TECHNOLOGY_NAMES.get(village.planned_technology, ""))))
+        lines.append(
+            t._(
+                "Planned technology: {technology}",
+                technology=t._(TECHNOLOGY_NAMES.get(village.planned_technology, "")),
+            )
+        )
     if card.objects:
         lines += ["", t._("<b>Buildings</b>")]
         for item in card.objects:
             kind = t._(OBJECT_KIND_NAMES[item.kind])
             if item.connected and item.speed_mbps:
-                lines.append(t._("✅ {name} ({kind}): online, {speed} Mbit/s", name=item.name, kind=kind,
-                                 speed=item.speed_mbps))
+                lines.append(
+                    t._(
+                        "✅ {name} ({kind}): online, {speed} Mbit/s",
+                        name=item.name,
+                        kind=kind,
+                        speed=item.speed_mbps,
+                    )
+                )
             elif item.connected:
                 lines.append(t._("✅ {name} ({kind}): online", name=item.name, kind=kind))
             else:
                 lines.append(t._("⏳ {name} ({kind}): not yet", name=item.name, kind=kind))
     if card.last_change is not None:
-        lines += ["", t._("Updated {date}: {reason}", date=t.date(card.last_change.at),
-                          reason=t._(REASONS.get(card.last_change.reason, REASONS["other"])))]
+        lines += [
+            "",
+            t._(
+                "Updated {date}: {reason}",
+                date=t.date(card.last_change.at),
+                reason=t._(REASONS.get(card.last_change.reason, REASONS["other"])),
+            ),
+        ]
     lines += ["", next_step(t, card)]
     return "\n".join(lines)
 
@@ -141,10 +170,15 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def card_keyboard(t: Translator, card: VillageCard, context: BotContext, mine: str | None) -> InlineKeyboardMarkup:
+def card_keyboard(
+    t: Translator, card: VillageCard, context: BotContext, mine: str | None
+) -> InlineKeyboardMarkup:
     code = card.village.code
-    follow = (button(t._("🔕 Stop following"), VillageCb(action="unfollow", code=code)) if card.following
-              else button(t._("🔔 Follow: tell me about changes"), VillageCb(action="follow", code=code)))
+    follow = (
+        button(t._("🔕 Stop following"), VillageCb(action="unfollow", code=code))
+        if card.following
+        else button(t._("🔔 Follow: tell me about changes"), VillageCb(action="follow", code=code))
+    )
     rows = [[follow]]
     if mine != code:
         rows.append([button(t._("🏡 This is my village"), VillageCb(action="mine", code=code))])
@@ -167,17 +201,29 @@ async def show_card(update: Update, context: BotContext, code: str, *, edit: boo
 
 async def ask_name(update: Update, context: BotContext, *, edit: bool = False) -> int:
     t = context.t
-    text = t._("Type the name of your village, in Kazakh or Russian. Or choose it from the list, or share your"
-               " location.")
-    await reply(update, context, text, keyboard(
-        [button(t._("🗺 Choose from the list"), BrowseCb(level="region", code="-"))],
-        [back_to_menu(t)],
-    ), edit=edit)
+    text = t._(
+        "Type the name of your village, in Kazakh or Russian. Or choose it from the list, or share your"
+        " location."
+    )
+    await reply(
+        update,
+        context,
+        text,
+        keyboard(
+            [button(t._("🗺 Choose from the list"), BrowseCb(level="region", code="-"))],
+            [back_to_menu(t)],
+        ),
+        edit=edit,
+    )
     if update.effective_chat is not None and update.effective_chat.type == "private":
         await context.bot.send_message(
-            update.effective_chat.id, t._("📍 Or share where you are:"),
-            reply_markup=ReplyKeyboardMarkup([[KeyboardButton(t._("📍 Share my location"), request_location=True)]],
-                                             resize_keyboard=True, one_time_keyboard=True),
+            update.effective_chat.id,
+            t._("📍 Or share where you are:"),
+            reply_markup=ReplyKeyboardMarkup(
+                [[KeyboardButton(t._("📍 Share my location"), request_location=True)]],
+                resize_keyboard=True,
+                one_time_keyboard=True,
+            ),
         )
     return TYPING_NAME
 
@@ -213,9 +259,15 @@ async def name_typed(update: Update, context: BotContext) -> int:
         return TYPING_NAME
     rows = village_choices(context, message.text, lambda code: VillageCb(action="show", code=code))
     if not rows:
-        await reply(update, context, t._("I could not find «{query}». Check the spelling, or choose from the list.",
-                                         query=message.text[:60]),
-                    keyboard([button(t._("🗺 Choose from the list"), BrowseCb(level="region", code="-"))]))
+        await reply(
+            update,
+            context,
+            t._(
+                "I could not find «{query}». Check the spelling, or choose from the list.",
+                query=message.text[:60],
+            ),
+            keyboard([button(t._("🗺 Choose from the list"), BrowseCb(level="region", code="-"))]),
+        )
         return TYPING_NAME
     await message.reply_text(t._("Here is what I found:"), reply_markup=ReplyKeyboardRemove())
     await reply(update, context, t._("Which one is yours?"), keyboard(*rows))
@@ -227,13 +279,22 @@ async def location_shared(update: Update, context: BotContext) -> int:
     message = update.effective_message
     assert message is not None and message.location is not None
     t = context.t
-    nearest = context.services.villages.nearest(message.location.latitude, message.location.longitude, limit=5)
+    nearest = context.services.villages.nearest(
+        message.location.latitude, message.location.longitude, limit=5
+    )
     await message.reply_text(t._("Villages near you:"), reply_markup=ReplyKeyboardRemove())
     if not nearest:
         await reply(update, context, t._("I do not know any villages near there yet. Please type the name."))
         return TYPING_NAME
-    rows = [[button(t._("{village} — {km} km", village=place.name(t.language), km=round(km)),
-                    VillageCb(action="show", code=place.code))] for place, km in nearest]
+    rows = [
+        [
+            button(
+                t._("{village} — {km} km", village=place.name(t.language), km=round(km)),
+                VillageCb(action="show", code=place.code),
+            )
+        ]
+        for place, km in nearest
+    ]
     await reply(update, context, t._("Which one is yours?"), keyboard(*rows))
     return ConversationHandler.END
 
@@ -289,21 +350,27 @@ async def browse(update: Update, context: BotContext) -> int:
     items: list[tuple[str, CallbackData]]
     async with context.db.read() as conn:
         if data.level == "region":
-            items = [(a.name(t.language), BrowseCb(level="district", code=a.code))
-                     for a in await places.areas_with_villages(conn, "region", None)]
+            items = [
+                (a.name(t.language), BrowseCb(level="district", code=a.code))
+                for a in await places.areas_with_villages(conn, "region", None)
+            ]
             title = t._("Choose the region:")
         elif data.level == "district":
-            items = [(a.name(t.language), BrowseCb(level="village", code=a.code))
-                     for a in await places.areas_with_villages(conn, "district", data.code)]
+            items = [
+                (a.name(t.language), BrowseCb(level="village", code=a.code))
+                for a in await places.areas_with_villages(conn, "district", data.code)
+            ]
             title = t._("Choose the district:")
         else:
-            items = [(v.name(t.language), VillageCb(action="show", code=v.code))
-                     for v in await places.villages_in(conn, data.code)]
+            items = [
+                (v.name(t.language), VillageCb(action="show", code=v.code))
+                for v in await places.villages_in(conn, data.code)
+            ]
             title = t._("Choose the village:")
     items.sort(key=lambda item: item[0])
     pages = max(1, -(-len(items) // PAGE_SIZE))
     page = min(max(data.page, 0), pages - 1)
-    shown = items[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
+    shown = items[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
     rows = [[button(label[:60], target)] for label, target in shown]
     nav = []
     if page > 0:
@@ -311,7 +378,11 @@ async def browse(update: Update, context: BotContext) -> int:
     if page < pages - 1:
         nav.append(button(t._("More ▶️"), BrowseCb(level=data.level, code=data.code, page=page + 1)))
     rows += [nav, [back_to_menu(t)]]
-    text = t._("{title} (page {page} of {pages})", title=title, page=page + 1, pages=pages) if pages > 1 else title
+    text = (
+        t._("{title} (page {page} of {pages})", title=title, page=page + 1, pages=pages)
+        if pages > 1
+        else title
+    )
     await reply(update, context, text, keyboard(*rows), edit=True)
     return ConversationHandler.END
 
@@ -335,41 +406,86 @@ async def stage_button(update: Update, context: BotContext) -> None:
     name = village.name(t.language)
     back = [back_to_menu(t)]
     if data.stage is None:
-        rows = [[button(t._(STAGE_NAMES[stage]), data.model_copy(update={"stage": stage}))] for stage in STAGES]
-        await reply(update, context, t._("{village}: choose the new stage.", village=name), keyboard(*rows, back),
-                    edit=True)
+        rows = [
+            [button(t._(STAGE_NAMES[stage]), data.model_copy(update={"stage": stage}))] for stage in STAGES
+        ]
+        await reply(
+            update,
+            context,
+            t._("{village}: choose the new stage.", village=name),
+            keyboard(*rows, back),
+            edit=True,
+        )
         return
     if data.year is None and data.stage in ("planned", "design", "construction"):
         this_year = context.clock.now().year
-        rows = [[button(str(year), data.model_copy(update={"year": year})) for year in range(this_year, this_year + 4)]]
+        rows = [
+            [
+                button(str(year), data.model_copy(update={"year": year}))
+                for year in range(this_year, this_year + 4)
+            ]
+        ]
         current = window_text(t, village.planned_year, village.planned_quarter)
-        rows.append([button(t._("Keep: {window}", window=current), data.model_copy(update={"year": KEEP, "quarter": 0}))])
+        rows.append(
+            [
+                button(
+                    t._("Keep: {window}", window=current),
+                    data.model_copy(update={"year": KEEP, "quarter": 0}),
+                )
+            ]
+        )
         await reply(update, context, t._("When is it planned to be done?"), keyboard(*rows, back), edit=True)
         return
     if data.year is None:
         data = data.model_copy(update={"year": KEEP, "quarter": 0})
     if data.quarter is None:
-        rows = [[button(t._("Quarter {n}", n=quarter), data.model_copy(update={"quarter": quarter}))
-                 for quarter in (1, 2, 3, 4)], [button(t._("The whole year"), data.model_copy(update={"quarter": 0}))]]
-        await reply(update, context, t._("Which quarter of {year}?", year=str(data.year)), keyboard(*rows, back),
-                    edit=True)
+        rows = [
+            [
+                button(t._("Quarter {n}", n=quarter), data.model_copy(update={"quarter": quarter}))
+                for quarter in (1, 2, 3, 4)
+            ],
+            [button(t._("The whole year"), data.model_copy(update={"quarter": 0}))],
+        ]
+        await reply(
+            update,
+            context,
+            t._("Which quarter of {year}?", year=str(data.year)),
+            keyboard(*rows, back),
+            edit=True,
+        )
         return
     if data.reason is None:
-        rows = [[button(t._(REASONS[reason]), data.model_copy(update={"reason": reason}))] for reason in STAFF_REASONS]
+        rows = [
+            [button(t._(REASONS[reason]), data.model_copy(update={"reason": reason}))]
+            for reason in STAFF_REASONS
+        ]
         await reply(update, context, t._("Why does it change?"), keyboard(*rows, back), edit=True)
         return
     year, quarter = (
-        (village.planned_year, village.planned_quarter) if data.year == KEEP else (data.year, data.quarter or None)
+        (village.planned_year, village.planned_quarter)
+        if data.year == KEEP
+        else (data.year, data.quarter or None)
     )
-    change = RolloutChange(stage=data.stage, planned_year=year, planned_quarter=quarter,  # type: ignore[arg-type]
-                           operator=village.operator, technology=village.technology,
-                           planned_technology=village.planned_technology, note=village.note)
+    change = RolloutChange(
+        stage=data.stage,  # type: ignore[arg-type]
+        planned_year=year,
+        planned_quarter=quarter,
+        operator=village.operator,
+        technology=village.technology,
+        planned_technology=village.planned_technology,
+        note=village.note,
+    )
     async with context.db.transaction() as tx:
-        outcome = await service.change_rollout(tx, village, change, reason=data.reason, actor_id=context.member.id,
-                                               now=context.clock.now())
+        outcome = await service.change_rollout(
+            tx, village, change, reason=data.reason, actor_id=context.member.id, now=context.clock.now()
+        )
     context.services.committed()
-    await reply(update, context, t.n_("Saved. {n} follower will be told.", "Saved. {n} followers will be told.",
-                                      outcome.notified), edit=True)
+    await reply(
+        update,
+        context,
+        t.n_("Saved. {n} follower will be told.", "Saved. {n} followers will be told.", outcome.notified),
+        edit=True,
+    )
     await show_card(update, context, village.code)
 
 
@@ -417,8 +533,8 @@ async def _cancel(update: Update, context: BotContext) -> int:
     from handlers.menu import show_menu
 
     if isinstance(update.effective_message, Message):
-        await update.effective_message.reply_text(context.t._("Cancelled."), reply_markup=ReplyKeyboardRemove())
+        await update.effective_message.reply_text(
+            context.t._("Cancelled."), reply_markup=ReplyKeyboardRemove()
+        )
     await show_menu(update, context)
     return ConversationHandler.END
-
-

@@ -29,8 +29,12 @@ async def test_a_trainer_changes_and_cancels_a_class_and_forgeries_change_nothin
     sergei = await client.user("Сергей", language_code="ru")
     async with bot_factory(seed=True) as app:
         async with app.bot_data.db.transaction() as tx:
-            await users.grant_role(tx, user_id=MARAT, role="trainer", scope="5560", actor_id=None, now=clock.now())
-            await users.grant_role(tx, user_id=ASEL, role="trainer", scope="15", actor_id=None, now=clock.now())
+            await users.grant_role(
+                tx, user_id=MARAT, role="trainer", scope="5560", actor_id=None, now=clock.now()
+            )
+            await users.grant_role(
+                tx, user_id=ASEL, role="trainer", scope="15", actor_id=None, now=clock.now()
+            )
         for person in (marat, asel, olga, sergei):
             await greet(person, "Русский")
         for person in (olga, sergei):
@@ -84,32 +88,48 @@ async def test_a_trainer_changes_and_cancels_a_class_and_forgeries_change_nothin
         async with httpx.AsyncClient(base_url=sandbox.url) as http:
             ics = (await http.get(sent.raw["file_url"])).text
         assert "SUMMARY:Занятие AuylNet: Онлайн-платежи" in ics.replace("\r\n ", "")
-        assert "DTSTART:" + (today + timedelta(days=3)).strftime("%Y%m%d") + "T100000Z" in ics  # 15:00 in Almaty
+        assert (
+            "DTSTART:" + (today + timedelta(days=3)).strftime("%Y%m%d") + "T100000Z" in ics
+        )  # 15:00 in Almaty
 
         # Forged buttons: a resident is refused everything a trainer can do; nothing changes.
         last = await olga.last_message()
         assert last is not None
         start = (today + timedelta(days=5)).date().isoformat()
-        for forged in (TrainerCb(action="close", lesson=1, confirmed=True), TrainerCb(action="cancel", lesson=1,
-                       confirmed=True), TrainerCb(action="mark", lesson=1, booking=1), ChangeCb(lesson=1, seats=50),
-                       ChangeCb(lesson=1, day=start, time="1000"), WalkInCb(lesson=1, age="60plus"),
-                       NewLessonCb(step="start", value="-")):
+        for forged in (
+            TrainerCb(action="close", lesson=1, confirmed=True),
+            TrainerCb(action="cancel", lesson=1, confirmed=True),
+            TrainerCb(action="mark", lesson=1, booking=1),
+            ChangeCb(lesson=1, seats=50),
+            ChangeCb(lesson=1, day=start, time="1000"),
+            WalkInCb(lesson=1, age="60plus"),
+            NewLessonCb(step="start", value="-"),
+        ):
             assert await olga.press_data(last.message_id, forged.pack()) == ONLY_TRAINERS, forged
         # Another trainer may not touch Марат's class, nor schedule outside her area.
         await asel.send("/myclasses")
         mine = await asel.wait_for(lambda m: "нет запланированных" in m.text)
-        answers = [await asel.press_data(mine.message_id, forged.pack())
-                   for forged in (TrainerCb(action="cancel", lesson=1, confirmed=True), ChangeCb(lesson=1, seats=50))]
+        answers = [
+            await asel.press_data(mine.message_id, forged.pack())
+            for forged in (TrainerCb(action="cancel", lesson=1, confirmed=True), ChangeCb(lesson=1, seats=50))
+        ]
         assert answers == ["Это занятие другого тренера."] * 2
         await asel.send("/newclass")
         ask = await asel.wait_for(lambda m: m.text.startswith("➕ Новое занятие"))
-        assert await asel.press_data(ask.message_id, f"cn:village:{SHAKAT}") == "Это село не входит в вашу территорию."
+        assert (
+            await asel.press_data(ask.message_id, f"cn:village:{SHAKAT}")
+            == "Это село не входит в вашу территорию."
+        )
         async with app.bot_data.db.read() as conn:
             lesson = await classes.get_lesson(conn, 1)
             roster = await classes.bookings_of(conn, 1, ("booked", "waiting"))
             count = list(await conn.execute_fetchall("SELECT count(*) FROM classes"))
         assert lesson is not None and (lesson.state, lesson.capacity, lesson.taken, lesson.waiting) == (
-            "scheduled", 1, 1, 1)
+            "scheduled",
+            1,
+            1,
+            1,
+        )
         assert [b.attendance for b in roster] == [None, None] and count[0][0] == 1
 
         # Марат moves the class with buttons: both residents are told.
@@ -144,7 +164,9 @@ async def test_a_trainer_changes_and_cancels_a_class_and_forgeries_change_nothin
         await marat.wait_for(lambda m: m.text == "Напишите новое место:")
         await marat.send("Школа №2")
         await marat.wait_for(lambda m: m.text == "Сохранено; сообщим 2 людям.")
-        await olga.wait_for(lambda m: m.text.startswith("📢 Занятие перенесено") and "Школа №2 (Шакат)" in m.text)
+        await olga.wait_for(
+            lambda m: m.text.startswith("📢 Занятие перенесено") and "Школа №2 (Шакат)" in m.text
+        )
         # A half-scheduled class does not swallow the name typed for a walk-in.
         await marat.send("/newclass")
         await marat.wait_for(lambda m: m.text.startswith("➕ Новое занятие"))
@@ -160,4 +182,6 @@ async def test_a_trainer_changes_and_cancels_a_class_and_forgeries_change_nothin
         await marat.press("Да")
         await marat.wait_for(lambda m: m.text == "Занятие отменено; сообщим 2 людям.")
         for person in (olga, sergei):
-            await person.wait_for(lambda m: m.text.startswith("❌ Занятие «Онлайн-платежи»") and "отменено" in m.text)
+            await person.wait_for(
+                lambda m: m.text.startswith("❌ Занятие «Онлайн-платежи»") and "отменено" in m.text
+            )

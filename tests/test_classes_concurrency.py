@@ -29,19 +29,31 @@ async def test_200_bookings_at_once_on_the_domain_keep_10_seats_and_arrival_orde
     clock = Clock()
     async with db.transaction() as tx:
         for user_id in range(1, PEOPLE + 1):
-            await tx.execute("INSERT INTO users (id, first_name, first_seen, last_seen) VALUES (?, 'x', 'x', 'x')",
-                             (user_id,))
+            await tx.execute(
+                "INSERT INTO users (id, first_name, first_seen, last_seen) VALUES (?, 'x', 'x', 'x')",
+                (user_id,),
+            )
         lesson = await service.create_lesson(
-            tx, NewLesson(SHAKAT, "Мектеп", clock.now() + timedelta(days=3), 60, "egov", "kk", SEATS),
-            trainer_id=1, now=clock.now())
+            tx,
+            NewLesson(SHAKAT, "Мектеп", clock.now() + timedelta(days=3), 60, "egov", "kk", SEATS),
+            trainer_id=1,
+            now=clock.now(),
+        )
     arrival: list[int] = []
     rng = random.Random(5)
 
     async def book(user_id: int) -> None:
         await asyncio.sleep(rng.random() / 100)  # people do not arrive in id order
         async with db.transaction() as tx:
-            await service.book(tx, lesson.id, user_id=user_id, age_group="60plus", attendee_name=None,
-                               source_key=f"u{user_id}", now=clock.now())
+            await service.book(
+                tx,
+                lesson.id,
+                user_id=user_id,
+                age_group="60plus",
+                attendee_name=None,
+                source_key=f"u{user_id}",
+                now=clock.now(),
+            )
             arrival.append(user_id)  # inside the transaction: the order the lock let them in
 
     await asyncio.gather(*(book(user_id) for user_id in range(1, PEOPLE + 1)))
@@ -68,8 +80,11 @@ async def test_200_residents_press_book_at_once_through_telegram(
         async with app.bot_data.db.transaction() as tx:
             await users.ensure_account(tx, TRAINER_ID, clock.now())
             await service.create_lesson(
-                tx, NewLesson(SHAKAT, "Мектеп", clock.now() + timedelta(days=3), 60, "egov", "kk", SEATS),
-                trainer_id=TRAINER_ID, now=clock.now())
+                tx,
+                NewLesson(SHAKAT, "Мектеп", clock.now() + timedelta(days=3), 60, "egov", "kk", SEATS),
+                trainer_id=TRAINER_ID,
+                now=clock.now(),
+            )
 
         async def open_list(person: Any) -> int:
             await person.send("/classes")
@@ -78,8 +93,12 @@ async def test_200_residents_press_book_at_once_through_telegram(
 
         listings = await asyncio.gather(*(open_list(person) for person in people))
         book_me = LessonCb(action="me", lesson=1, age="60plus").pack()  # the button every card shows
-        answers = await asyncio.gather(*(person.press_data(message_id, book_me, wait=60)
-                                         for person, message_id in zip(people, listings, strict=True)))
+        answers = await asyncio.gather(
+            *(
+                person.press_data(message_id, book_me, wait=60)
+                for person, message_id in zip(people, listings, strict=True)
+            )
+        )
         async with app.bot_data.db.read() as conn:
             booked = await classes.bookings_of(conn, 1, ("booked",))
             waiting = await classes.bookings_of(conn, 1, ("waiting",))
@@ -87,6 +106,8 @@ async def test_200_residents_press_book_at_once_through_telegram(
     assert answers.count("Күту тізіміне қосылдыңыз.") == PEOPLE - SEATS
     assert len(booked) == SEATS and len(waiting) == PEOPLE - SEATS
     assert len({b.user_id for b in booked + waiting}) == PEOPLE
-    told_booked = {person.id for person, answer in zip(people, answers, strict=True) if answer == "Жазылдыңыз."}
+    told_booked = {
+        person.id for person, answer in zip(people, answers, strict=True) if answer == "Жазылдыңыз."
+    }
     assert told_booked == {b.user_id for b in booked}  # what each person was told is what the database holds
     assert [b.id for b in waiting] == sorted(b.id for b in waiting)

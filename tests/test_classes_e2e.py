@@ -33,7 +33,9 @@ async def test_a_class_from_scheduling_to_the_register(client, bot_factory: BotF
     dana = await client.user("Дана", language_code="kk")
     async with bot_factory(seed=True) as app:
         async with app.bot_data.db.transaction() as tx:
-            await users.grant_role(tx, user_id=TRAINER_ID, role="trainer", scope="55", actor_id=None, now=clock.now())
+            await users.grant_role(
+                tx, user_id=TRAINER_ID, role="trainer", scope="55", actor_id=None, now=clock.now()
+            )
         await greet(trainer, "Қазақша")
         for person, label in ((aigul, "Қазақша"), (olga, "Русский"), (dana, "Қазақша")):
             await greet(person, label)
@@ -43,7 +45,8 @@ async def test_a_class_from_scheduling_to_the_register(client, bot_factory: BotF
         # A resident cannot schedule.
         await aigul.send("/newclass")
         assert (await aigul.wait_for(lambda m: "рөліне" in m.text)).text == (
-            "Кешіріңіз, бұл тек «оқытушы» рөліне арналған.")
+            "Кешіріңіз, бұл тек «оқытушы» рөліне арналған."
+        )
 
         # The trainer schedules a class for two people, the day after tomorrow at 10:00.
         await trainer.send("/newclass")
@@ -117,7 +120,8 @@ async def test_a_class_from_scheduling_to_the_register(client, bot_factory: BotF
         menu = await aigul.last_message()
         assert menu is not None
         assert await aigul.press_data(menu.message_id, "ct:mark:1:1:0") == (
-            "Кешіріңіз, бұл тек «оқытушы» рөліне арналған.")
+            "Кешіріңіз, бұл тек «оқытушы» рөліне арналған."
+        )
         await trainer.send("/myclasses")
         mine = await trainer.wait_for(lambda m: "Менің сабақтарым" in m.text)
         await trainer.press_on(mine, mine.labels[0])
@@ -135,10 +139,13 @@ async def test_a_class_from_scheduling_to_the_register(client, bot_factory: BotF
         await trainer.wait_for(lambda m: m.text.startswith("Журналды жабу"))
         await trainer.press("Иә")
         closed = await trainer.wait_for(lambda m: m.text.startswith("🏁 Сабақ аяқталды."))
-        assert closed.text.splitlines()[1:] == ["Келгендер: 2", "Келмегендер: 1",
-                                                "60 және одан үлкен жастағылар: 2", "Жазылмай келгендер: 1"]
+        assert closed.text.splitlines()[1:] == [
+            "Келгендер: 2",
+            "Келмегендер: 1",
+            "60 және одан үлкен жастағылар: 2",
+            "Жазылмай келгендер: 1",
+        ]
 
         await trainer.send("/classstats")
         numbers = await trainer.wait_for(lambda m: "Менің сабақтарым" in m.text and "қатысу" in m.text)
         assert "Павлодар облысы: 2 адам оқыды, оның 60+ жастағы 2 (100%), қатысу 67%" in numbers.text
-

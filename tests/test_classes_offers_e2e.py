@@ -26,12 +26,29 @@ async def test_i_cannot_come_then_an_unanswered_offer_passes_to_the_next(
         async with app.bot_data.db.transaction() as tx:
             await users.ensure_account(tx, TRAINER_ID, clock.now())
             lesson = await service.create_lesson(
-                tx, NewLesson(SHAKAT, "Кітапхана", clock.now() + timedelta(days=2), 60, "safety", "kk", 1),
-                trainer_id=TRAINER_ID, now=clock.now())
+                tx,
+                NewLesson(SHAKAT, "Кітапхана", clock.now() + timedelta(days=2), 60, "safety", "kk", 1),
+                trainer_id=TRAINER_ID,
+                now=clock.now(),
+            )
         for person, language, list_word, me, age, done in (
             (aigul, "Қазақша", "Тегін сабақтар", "🙋 Өзімді жазу", "60 және одан үлкен", "Жазылдыңыз."),
-            (boris, "Русский", "Бесплатные занятия", "🙋 В список ожидания", "60 и старше", "Вы в списке ожидания."),
-            (dana, "Қазақша", "Тегін сабақтар", "🙋 Мені күту тізіміне", "30–59 жас", "Күту тізіміне қосылдыңыз."),
+            (
+                boris,
+                "Русский",
+                "Бесплатные занятия",
+                "🙋 В список ожидания",
+                "60 и старше",
+                "Вы в списке ожидания.",
+            ),
+            (
+                dana,
+                "Қазақша",
+                "Тегін сабақтар",
+                "🙋 Мені күту тізіміне",
+                "30–59 жас",
+                "Күту тізіміне қосылдыңыз.",
+            ),
         ):
             await greet(person, language)
             await open_class(person, list_word)
@@ -46,7 +63,8 @@ async def test_i_cannot_come_then_an_unanswered_offer_passes_to_the_next(
         reminder = await aigul.wait_for(lambda m: m.text.startswith("⏰ 24 сағаттан кейін сабақ"))
         assert "Интернеттегі қауіпсіздік" in reminder.text
         assert await aigul.press_on(reminder, "✖️ Келе алмаймын") == (
-            "Болдырылмады. Хабарлағаныңызға рақмет: орын күтіп тұрған адамға беріледі.")
+            "Болдырылмады. Хабарлағаныңызға рақмет: орын күтіп тұрған адамға беріледі."
+        )
         offer = await boris.wait_for(lambda m: m.text.startswith("🎟 Освободилось место"))
 
         # Борис does not answer in time: the seat passes to Дана, and his late «yes» is refused.
@@ -58,10 +76,14 @@ async def test_i_cannot_come_then_an_unanswered_offer_passes_to_the_next(
         await dana.wait_for(lambda m: m.text == "✅ Орын сіздікі. Сабақта кездескенше!")
 
         async with app.bot_data.db.read() as conn:
-            everyone = await classes.bookings_of(conn, lesson.id, ("booked", "waiting", "offered", "declined",
-                                                                   "cancelled"))
-        assert {b.user_id: b.state for b in everyone} == {aigul.id: "cancelled", boris.id: "declined",
-                                                          dana.id: "booked"}
+            everyone = await classes.bookings_of(
+                conn, lesson.id, ("booked", "waiting", "offered", "declined", "cancelled")
+            )
+        assert {b.user_id: b.state for b in everyone} == {
+            aigul.id: "cancelled",
+            boris.id: "declined",
+            dana.id: "booked",
+        }
 
         # Дана booked a day ahead: only her two-hour reminder is still to come, and it does.
         clock.advance(lesson.starts_at - clock.now() - timedelta(hours=2))

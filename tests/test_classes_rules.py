@@ -59,26 +59,60 @@ async def db(seeded_template: Path, tmp_path: Path) -> AsyncIterator[Database]:
     await database.close()
 
 
-async def schedule(db: Database, clock: Clock, *, capacity: int = 2, village: str = SHAKAT,
-                   in_days: float = 3, trainer: int = TRAINER, topic: str = "egov") -> classes.Lesson:
+async def schedule(
+    db: Database,
+    clock: Clock,
+    *,
+    capacity: int = 2,
+    village: str = SHAKAT,
+    in_days: float = 3,
+    trainer: int = TRAINER,
+    topic: str = "egov",
+) -> classes.Lesson:
     async with db.transaction() as tx:
         return await service.create_lesson(
-            tx, NewLesson(village, "Мектеп, 12-кабинет", clock.now() + timedelta(days=in_days), 90, topic, "kk",
-                          capacity),
-            trainer_id=trainer, now=clock.now())
+            tx,
+            NewLesson(
+                village,
+                "Мектеп, 12-кабинет",
+                clock.now() + timedelta(days=in_days),
+                90,
+                topic,
+                "kk",
+                capacity,
+            ),
+            trainer_id=trainer,
+            now=clock.now(),
+        )
 
 
-async def book(db: Database, clock: Clock, lesson: classes.Lesson, user_id: int, *, name: str | None = None,
-               age: str = "60plus", key: str | None = None) -> classes.Booking:
+async def book(
+    db: Database,
+    clock: Clock,
+    lesson: classes.Lesson,
+    user_id: int,
+    *,
+    name: str | None = None,
+    age: str = "60plus",
+    key: str | None = None,
+) -> classes.Booking:
     async with db.transaction() as tx:
-        return await service.book(tx, lesson.id, user_id=user_id, age_group=age, attendee_name=name,
-                                  source_key=key or f"u{user_id}:{name}", now=clock.now())
+        return await service.book(
+            tx,
+            lesson.id,
+            user_id=user_id,
+            age_group=age,
+            attendee_name=name,
+            source_key=key or f"u{user_id}:{name}",
+            now=clock.now(),
+        )
 
 
 async def outbox_rows(db: Database, chat_id: int) -> list[tuple[str, dict[str, object]]]:
     async with db.read() as conn:
         rows = await conn.execute_fetchall(
-            "SELECT kind, params FROM outbox WHERE chat_id = ? AND state = 'pending' ORDER BY id", (chat_id,))
+            "SELECT kind, params FROM outbox WHERE chat_id = ? AND state = 'pending' ORDER BY id", (chat_id,)
+        )
     return [(row[0], json.loads(row[1])) for row in rows]
 
 
@@ -95,14 +129,22 @@ async def test_a_class_cannot_be_scheduled_in_the_past_or_outside_the_trainers_a
     unknown_topic = NewLesson(SHAKAT, "Мектеп", clock.now() + timedelta(days=1), 60, "cooking", "kk", 10)
     too_big = NewLesson(SHAKAT, "Мектеп", clock.now() + timedelta(days=1), 60, "egov", "kk", 500)
     async with db.transaction() as tx:
-        for new, code in ((past, "in_the_past"), (elsewhere, "outside_area"), (unknown_topic, "bad_choice"),
-                          (too_big, "bad_capacity")):
+        for new, code in (
+            (past, "in_the_past"),
+            (elsewhere, "outside_area"),
+            (unknown_topic, "bad_choice"),
+            (too_big, "bad_capacity"),
+        ):
             with pytest.raises(ClassError) as refused:
                 await service.create_lesson(tx, new, trainer_id=TRAINER, now=clock.now(), scopes=["55"])
             assert refused.value.code == code
         lesson = await service.create_lesson(
-            tx, NewLesson(SHAKAT, " Мектеп ", clock.now() + timedelta(days=1), 60, "egov", "ru", 10),
-            trainer_id=TRAINER, now=clock.now(), scopes=["5560"])
+            tx,
+            NewLesson(SHAKAT, " Мектеп ", clock.now() + timedelta(days=1), 60, "egov", "ru", 10),
+            trainer_id=TRAINER,
+            now=clock.now(),
+            scopes=["5560"],
+        )
     assert (lesson.venue, lesson.capacity, lesson.taken, lesson.state) == ("Мектеп", 10, 0, "scheduled")
 
 
@@ -117,7 +159,9 @@ async def test_residents_see_their_village_first_then_their_district(db: Databas
 
 
 # --- seats and the waiting list ----------------------------------------------------------------------
-async def test_a_full_class_puts_people_on_the_waiting_list_and_a_relative_counts_as_a_seat(db: Database) -> None:
+async def test_a_full_class_puts_people_on_the_waiting_list_and_a_relative_counts_as_a_seat(
+    db: Database,
+) -> None:
     clock = Clock()
     lesson = await schedule(db, clock, capacity=2)
     mine = await book(db, clock, lesson, 1, age="30to59")
@@ -141,7 +185,9 @@ async def test_a_cancelled_seat_is_offered_to_the_first_waiting_who_has_limited_
     third = await book(db, clock, lesson, 3)
     async with db.transaction() as tx:
         with pytest.raises(ClassError) as refused:
-            await service.cancel_booking(tx, first.id, user_id=2, offer_minutes=OFFER_MINUTES, now=clock.now())
+            await service.cancel_booking(
+                tx, first.id, user_id=2, offer_minutes=OFFER_MINUTES, now=clock.now()
+            )
         assert refused.value.code == "not_your_booking"
         await service.cancel_booking(tx, first.id, user_id=1, offer_minutes=OFFER_MINUTES, now=clock.now())
     [(kind, params)] = await outbox_rows(db, 2)
@@ -157,15 +203,21 @@ async def test_a_cancelled_seat_is_offered_to_the_first_waiting_who_has_limited_
     assert kind == "class.offer" and params["booking"] == third.id
     async with db.transaction() as tx:
         with pytest.raises(ClassError) as late:
-            await service.answer_offer(tx, second.id, user_id=2, accept=True, offer_minutes=OFFER_MINUTES,
-                                       now=clock.now())
+            await service.answer_offer(
+                tx, second.id, user_id=2, accept=True, offer_minutes=OFFER_MINUTES, now=clock.now()
+            )
         assert late.value.code == "offer_expired"
-        taken = await service.answer_offer(tx, third.id, user_id=3, accept=True, offer_minutes=OFFER_MINUTES,
-                                           now=clock.now())
+        taken = await service.answer_offer(
+            tx, third.id, user_id=3, accept=True, offer_minutes=OFFER_MINUTES, now=clock.now()
+        )
     assert taken.state == "booked"
     async with db.read() as conn:
-        states = {b.user_id: b.state for b in await classes.bookings_of(
-            conn, lesson.id, ("booked", "waiting", "offered", "declined", "cancelled"))}
+        states = {
+            b.user_id: b.state
+            for b in await classes.bookings_of(
+                conn, lesson.id, ("booked", "waiting", "offered", "declined", "cancelled")
+            )
+        }
     assert states == {1: "cancelled", 2: "declined", 3: "booked"}
 
 
@@ -177,8 +229,9 @@ async def test_declining_an_offer_passes_it_straight_on(db: Database) -> None:
     await book(db, clock, lesson, 3)
     async with db.transaction() as tx:
         await service.cancel_booking(tx, first.id, user_id=1, offer_minutes=OFFER_MINUTES, now=clock.now())
-        await service.answer_offer(tx, second.id, user_id=2, accept=False, offer_minutes=OFFER_MINUTES,
-                                   now=clock.now())
+        await service.answer_offer(
+            tx, second.id, user_id=2, accept=False, offer_minutes=OFFER_MINUTES, now=clock.now()
+        )
     [(kind, _)] = await outbox_rows(db, 3)
     assert kind == "class.offer"
 
@@ -217,7 +270,9 @@ async def test_reminders_come_a_day_and_two_hours_before_and_wait_in_sqlite_unti
     assert [params["hours"] for _, params in await outbox_rows(db, 2)] == [24, 2]
 
 
-async def test_after_downtime_only_the_nearest_reminder_goes_and_it_tells_the_real_time_left(db: Database) -> None:
+async def test_after_downtime_only_the_nearest_reminder_goes_and_it_tells_the_real_time_left(
+    db: Database,
+) -> None:
     clock = Clock()
     lesson = await schedule(db, clock, capacity=5, in_days=3)
     await book(db, clock, lesson, 1)
@@ -227,7 +282,9 @@ async def test_after_downtime_only_the_nearest_reminder_goes_and_it_tells_the_re
     assert params["hours"] == 1
 
 
-async def test_no_reminder_after_a_cancellation_and_a_late_booking_gets_only_the_near_one(db: Database) -> None:
+async def test_no_reminder_after_a_cancellation_and_a_late_booking_gets_only_the_near_one(
+    db: Database,
+) -> None:
     clock = Clock()
     lesson = await schedule(db, clock, capacity=5, in_days=3)
     booking = await book(db, clock, lesson, 1)
@@ -250,15 +307,23 @@ async def test_moving_a_class_tells_everyone_and_moves_the_reminders(db: Databas
     later = lesson.starts_at + timedelta(days=2)
     async with db.transaction() as tx:
         with pytest.raises(ClassError) as refused:
-            await service.change_lesson(tx, lesson.id, trainer_id=OTHER_TRAINER, is_admin=False, now=clock.now(),
-                                        starts_at=later)
+            await service.change_lesson(
+                tx, lesson.id, trainer_id=OTHER_TRAINER, is_admin=False, now=clock.now(), starts_at=later
+            )
         assert refused.value.code == "not_your_class"
         with pytest.raises(ClassError) as past:
-            await service.change_lesson(tx, lesson.id, trainer_id=TRAINER, is_admin=False, now=clock.now(),
-                                        starts_at=clock.now() - timedelta(hours=1))
+            await service.change_lesson(
+                tx,
+                lesson.id,
+                trainer_id=TRAINER,
+                is_admin=False,
+                now=clock.now(),
+                starts_at=clock.now() - timedelta(hours=1),
+            )
         assert past.value.code == "in_the_past"
-        told = await service.change_lesson(tx, lesson.id, trainer_id=TRAINER, is_admin=False, now=clock.now(),
-                                           starts_at=later, venue="Клуб")
+        told = await service.change_lesson(
+            tx, lesson.id, trainer_id=TRAINER, is_admin=False, now=clock.now(), starts_at=later, venue="Клуб"
+        )
     assert told == 2
     [(kind, params)] = await outbox_rows(db, 2)
     assert kind == "class.changed"
@@ -276,10 +341,13 @@ async def test_more_seats_go_to_those_waiting_and_fewer_than_booked_is_refused(d
     for user_id in (1, 2, 3):
         await book(db, clock, lesson, user_id)
     async with db.transaction() as tx:
-        await service.change_lesson(tx, lesson.id, trainer_id=TRAINER, is_admin=False, now=clock.now(), capacity=3)
+        await service.change_lesson(
+            tx, lesson.id, trainer_id=TRAINER, is_admin=False, now=clock.now(), capacity=3
+        )
         with pytest.raises(ClassError) as refused:
-            await service.change_lesson(tx, lesson.id, trainer_id=TRAINER, is_admin=False, now=clock.now(),
-                                        capacity=1)
+            await service.change_lesson(
+                tx, lesson.id, trainer_id=TRAINER, is_admin=False, now=clock.now(), capacity=1
+            )
         assert refused.value.code == "below_booked"
     assert [kind for kind, _ in await outbox_rows(db, 2)] == ["class.offer"]
     assert [kind for kind, _ in await outbox_rows(db, 3)] == ["class.offer"]
@@ -293,8 +361,13 @@ async def test_cancelling_a_class_tells_each_person_once_and_stops_their_reminde
     await book(db, clock, lesson, 2)
     async with db.transaction() as tx:
         with pytest.raises(ClassError):
-            await service.cancel_lesson(tx, lesson.id, trainer_id=OTHER_TRAINER, is_admin=False, now=clock.now())
-        assert await service.cancel_lesson(tx, lesson.id, trainer_id=TRAINER, is_admin=False, now=clock.now()) == 2
+            await service.cancel_lesson(
+                tx, lesson.id, trainer_id=OTHER_TRAINER, is_admin=False, now=clock.now()
+            )
+        assert (
+            await service.cancel_lesson(tx, lesson.id, trainer_id=TRAINER, is_admin=False, now=clock.now())
+            == 2
+        )
     assert [kind for kind, _ in await outbox_rows(db, 1)] == ["class.cancelled"]
     assert [kind for kind, _ in await outbox_rows(db, 2)] == ["class.cancelled"]
     clock.advance(timedelta(days=3))
@@ -313,11 +386,20 @@ async def test_the_register_toggles_adds_walk_ins_and_closes_with_a_summary(db: 
         with pytest.raises(ClassError) as refused:
             await service.toggle_attendance(tx, aigul.id, trainer_id=OTHER_TRAINER, is_admin=False)
         assert refused.value.code == "not_your_class"
-        marks = [(await service.toggle_attendance(tx, aigul.id, trainer_id=TRAINER, is_admin=False)).attendance
-                 for _ in range(3)]
+        marks = [
+            (await service.toggle_attendance(tx, aigul.id, trainer_id=TRAINER, is_admin=False)).attendance
+            for _ in range(3)
+        ]
         assert marks == ["present", "absent", "present"]
-        walk_in = await service.add_walk_in(tx, lesson.id, name="Бақыт ата", age_group="60plus", trainer_id=TRAINER,
-                                            is_admin=False, now=clock.now())
+        walk_in = await service.add_walk_in(
+            tx,
+            lesson.id,
+            name="Бақыт ата",
+            age_group="60plus",
+            trainer_id=TRAINER,
+            is_admin=False,
+            now=clock.now(),
+        )
         assert (walk_in.walk_in, walk_in.attendance, walk_in.user_id) == (True, "present", None)
         summary = await service.close_lesson(tx, lesson.id, trainer_id=TRAINER, is_admin=False)
     assert summary == service.Summary(present=2, no_shows=3, seniors=2, walk_ins=1)
@@ -332,8 +414,10 @@ async def test_numbers_count_people_trained_per_village_district_and_region(db: 
     clock = Clock()
     here = await schedule(db, clock, capacity=4, village=SHAKAT)
     there = await schedule(db, clock, capacity=4, village=ALGA, trainer=OTHER_TRAINER)
-    bookings = [await book(db, clock, here, user_id, age=age)
-                for user_id, age in ((1, "60plus"), (2, "60plus"), (3, "30to59"), (4, "under30"))]
+    bookings = [
+        await book(db, clock, here, user_id, age=age)
+        for user_id, age in ((1, "60plus"), (2, "60plus"), (3, "30to59"), (4, "under30"))
+    ]
     other = await book(db, clock, there, 5, age="60plus")
     async with db.transaction() as tx:
         for booking in bookings[:3]:
@@ -354,9 +438,18 @@ async def test_numbers_count_people_trained_per_village_district_and_region(db: 
 
 # --- the calendar file -------------------------------------------------------------------------------
 def test_the_calendar_file_is_rfc_5545() -> None:
-    lesson = classes.Lesson(id=7, trainer_id=1, village_code=SHAKAT, venue="Мектеп, 12-кабинет; 2-қабат\\А",
-                            starts_at=datetime(2026, 12, 1, 5, 0, tzinfo=UTC), minutes=90, topic="egov",
-                            language="kk", capacity=10, state="scheduled")
+    lesson = classes.Lesson(
+        id=7,
+        trainer_id=1,
+        village_code=SHAKAT,
+        venue="Мектеп, 12-кабинет; 2-қабат\\А",
+        starts_at=datetime(2026, 12, 1, 5, 0, tzinfo=UTC),
+        minutes=90,
+        topic="egov",
+        language="kk",
+        capacity=10,
+        state="scheduled",
+    )
     summary = "AuylNet сабағы: " + "Интернеттегі қауіпсіздік және алаяқтық " * 3
     raw = service.calendar_file(lesson, "Шақат", summary, datetime(2026, 11, 23, 8, 30, tzinfo=UTC))
     text = raw.decode("utf-8")
@@ -366,7 +459,11 @@ def test_the_calendar_file_is_rfc_5545() -> None:
     unfolded = text.replace("\r\n ", "").split("\r\n")[:-1]
     assert unfolded[0] == "BEGIN:VCALENDAR" and unfolded[-1] == "END:VCALENDAR"
     assert "BEGIN:VEVENT" in unfolded and "END:VEVENT" in unfolded
-    assert {"UID:class-7@auylnet", "DTSTAMP:20261123T083000Z", "DTSTART:20261201T050000Z",
-            "DTEND:20261201T063000Z"} <= set(unfolded)
+    assert {
+        "UID:class-7@auylnet",
+        "DTSTAMP:20261123T083000Z",
+        "DTSTART:20261201T050000Z",
+        "DTEND:20261201T063000Z",
+    } <= set(unfolded)
     assert "LOCATION:Мектеп\\, 12-кабинет\\; 2-қабат\\\\А\\, Шақат" in unfolded
     assert f"SUMMARY:{summary}" in unfolded  # folding never split a Kazakh letter

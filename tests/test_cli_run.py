@@ -12,7 +12,9 @@ from bot.sandbox.client import SandboxClient, wait_until
 from tests.conftest import BOT_TOKEN
 
 
-async def test_auylnet_run_serves_a_resident_and_stops_cleanly(sandbox, client: SandboxClient, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+async def test_auylnet_run_serves_a_resident_and_stops_cleanly(
+    sandbox, client: SandboxClient, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     env = {
         **os.environ,
         "AUYLNET_BOT_TOKEN": BOT_TOKEN,
@@ -21,8 +23,14 @@ async def test_auylnet_run_serves_a_resident_and_stops_cleanly(sandbox, client: 
         "AUYLNET_DEFAULT_LANGUAGE": "ru",
     }
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "run", env=env, cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     try:
         await wait_until(lambda: sandbox.state.bots, timeout=30)  # the bot process has connected
@@ -42,8 +50,15 @@ async def test_auylnet_sandbox_runs_alone(tmp_path: Path) -> None:
     import aiohttp
 
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "sandbox", "--port", "18093", cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "sandbox",
+        "--port",
+        "18093",
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     try:
         assert process.stdout is not None

@@ -202,8 +202,13 @@ async def test_a_resident_sees_and_deletes_their_data(client: SandboxClient, bot
         async with app.bot_data.db.read() as conn:
             account = await users.get_account(conn, olga.id)
             trail = await conn.execute_fetchall(
-                "SELECT action FROM audit_log WHERE subject = ? ORDER BY id", (f"user:{olga.id}",))
-        assert account is not None and (account.first_name, account.last_name, account.language) == ("-", None, None)
+                "SELECT action FROM audit_log WHERE subject = ? ORDER BY id", (f"user:{olga.id}",)
+            )
+        assert account is not None and (account.first_name, account.last_name, account.language) == (
+            "-",
+            None,
+            None,
+        )
         assert [row[0] for row in trail] == ["privacy.consent", "privacy.erase"]
 
 
@@ -220,7 +225,9 @@ async def test_the_command_menu_speaks_each_language(client: SandboxClient, bot_
         assert own["outbox"] == "Хабарламалардың жеткізілуі" and own["menu"] == "Басты мәзір"
 
 
-async def test_an_error_is_told_to_the_person_and_the_bot_goes_on(client: SandboxClient, bot_factory: BotFactory) -> None:
+async def test_an_error_is_told_to_the_person_and_the_bot_goes_on(
+    client: SandboxClient, bot_factory: BotFactory
+) -> None:
     async with bot_factory():
         olga = await client.user("Ольга", language_code="ru")
         await choose_language(olga, "Русский")

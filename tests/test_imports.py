@@ -52,7 +52,10 @@ async def test_a_file_with_errors_changes_nothing_and_names_the_lines(db: Databa
     )
     result = await import_plan(db, plan.encode())
     assert not result.ok
-    assert "line 3: stage: Input should be 'none', 'planned', 'design', 'construction' or 'connected'" in result.errors
+    assert (
+        "line 3: stage: Input should be 'none', 'planned', 'design', 'construction' or 'connected'"
+        in result.errors
+    )
     assert "line 3: planned_quarter: planned_quarter must be 1, 2, 3 or 4" in result.errors
     assert "line 4: row: coordinates are outside Kazakhstan" in result.errors
     assert "line 5: planned_year: planned_year must be between 2018 and 2035" in result.errors
@@ -65,8 +68,12 @@ async def test_a_file_with_errors_changes_nothing_and_names_the_lines(db: Databa
 async def test_plan_import_records_why_and_tells_followers_once(db: Database) -> None:
     await import_kato(db, KATO.encode())
     async with db.transaction() as tx:
-        await tx.execute("INSERT INTO users (id, first_name, first_seen, last_seen) VALUES (7, 'A', 'x', 'x')")
-        await places.follow(tx, 7, "556069100", __import__("datetime").datetime.now(__import__("datetime").UTC))
+        await tx.execute(
+            "INSERT INTO users (id, first_name, first_seen, last_seen) VALUES (7, 'A', 'x', 'x')"
+        )
+        await places.follow(
+            tx, 7, "556069100", __import__("datetime").datetime.now(__import__("datetime").UTC)
+        )
     plan = "kato,stage,planned_year,planned_quarter\n556069100,design,2026,3\n"
     first = await import_plan(db, plan.encode())
     again = await import_plan(db, plan.encode())
@@ -91,7 +98,9 @@ async def test_objects_import_needs_known_villages(db: Database) -> None:
     assert missing.errors == ["line 1: missing columns: name"]
 
 
-@pytest.mark.skipif(not KATO_CSV.exists(), reason="the official classifier (../shared/data/kato.csv) is absent")
+@pytest.mark.skipif(
+    not KATO_CSV.exists(), reason="the official classifier (../shared/data/kato.csv) is absent"
+)
 async def test_the_official_classifier_imports(db: Database) -> None:
     result = await import_kato(db, KATO_CSV)
     assert result.ok, result.summary()
@@ -100,12 +109,15 @@ async def test_the_official_classifier_imports(db: Database) -> None:
         # Settlements directly under a district (EF = 00) belong to no rural okrug.
         under_district = await places.get_village(conn, "631000200")
         misfiled = await conn.execute_fetchall(
-            "SELECT count(*) FROM villages v JOIN areas a ON a.code = v.okrug_code WHERE a.level != 'okrug'")
+            "SELECT count(*) FROM villages v JOIN areas a ON a.code = v.okrug_code WHERE a.level != 'okrug'"
+        )
     assert under_district is not None and under_district.okrug_code is None
     assert misfiled[0][0] == 0
 
 
-async def test_an_admin_imports_a_plan_by_sending_it_to_the_bot(client: SandboxClient, bot_factory: BotFactory) -> None:
+async def test_an_admin_imports_a_plan_by_sending_it_to_the_bot(
+    client: SandboxClient, bot_factory: BotFactory
+) -> None:
     admin_id = 700001
     async with bot_factory(seed=True, admin_ids={admin_id}) as app:
         admin = await client.user("Әсел", id=admin_id, language_code="ru")
@@ -113,13 +125,17 @@ async def test_an_admin_imports_a_plan_by_sending_it_to_the_bot(client: SandboxC
         await admin.next_message()
         await admin.press("Русский")
         await admin.wait_for(lambda m: "Что вы хотите сделать?" in m.text)
-        await admin.send_document("plan.csv", b"kato,stage,planned_year,planned_quarter\n556069100,connected,2026,4\n"
-                                              b"556069100,nonsense,,\n")
+        await admin.send_document(
+            "plan.csv",
+            b"kato,stage,planned_year,planned_quarter\n556069100,connected,2026,4\n556069100,nonsense,,\n",
+        )
         await admin.wait_for(lambda m: "Что в файле" in m.text)
         await admin.press("📅 План подключения")
         failed = await admin.wait_for(lambda m: "ничего не изменено" in m.text)
         assert "line 3: stage:" in failed.text
-        await admin.send_document("plan.csv", b"kato,stage,planned_year,planned_quarter\n556069100,connected,2026,4\n")
+        await admin.send_document(
+            "plan.csv", b"kato,stage,planned_year,planned_quarter\n556069100,connected,2026,4\n"
+        )
         await admin.wait_for(lambda m: "Что в файле" in m.text)
         await admin.press("📅 План подключения")
         done = await admin.wait_for(lambda m: m.text.startswith("Импортировано"))

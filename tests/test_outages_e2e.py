@@ -40,28 +40,39 @@ async def report(person, kind: str, since: str, send: str) -> str:  # type: igno
     return ticket.text
 
 
-async def test_neighbours_report_staff_resolve_and_one_says_no(client, bot_factory: BotFactory, clock: Clock) -> None:  # type: ignore[no-untyped-def]
+async def test_neighbours_report_staff_resolve_and_one_says_no(
+    client, bot_factory: BotFactory, clock: Clock
+) -> None:  # type: ignore[no-untyped-def]
     bolat = await client.user("Болат", id=STAFF_ID, language_code="kk")
     asel = await client.user("Әсел", id=ADMIN_ID, language_code="kk")
     group = await client.group("AuylNet staff", [bolat, asel])
     async with bot_factory(seed=True, staff_chat_id=group.id, admin_ids={ADMIN_ID}) as app:
         async with app.bot_data.db.transaction() as tx:
-            await users.grant_role(tx, user_id=STAFF_ID, role="staff", scope="55", actor_id=None, now=clock.now())
+            await users.grant_role(
+                tx, user_id=STAFF_ID, role="staff", scope="55", actor_id=None, now=clock.now()
+            )
         await greet(bolat, "Қазақша")
 
         aigul = await client.user("Айгүл", language_code="kk")
         olga = await client.user("Ольга", language_code="ru")
         dana = await client.user("Дана", language_code="kk")
         erlan = await client.user("Ерлан", language_code="ru")
-        for person, label, village in ((aigul, "Қазақша", SHAKAT), (olga, "Русский", SHAKAT),
-                                       (dana, "Қазақша", SHAKAT), (erlan, "Русский", BAYANAUL)):
+        for person, label, village in (
+            (aigul, "Қазақша", SHAKAT),
+            (olga, "Русский", SHAKAT),
+            (dana, "Қазақша", SHAKAT),
+            (erlan, "Русский", BAYANAUL),
+        ):
             await greet(person, label)
             await live_in(app, person, village)
 
         first = await report(aigul, "Бүкіл ауыл", "Бүгіннен бері", "📨 Қазір жіберу")
         assert first.splitlines()[0].startswith("✅ AN-000001 өтініш қабылданды, ")
-        assert first.splitlines()[1:] == ["Не: бүкіл ауыл, бүгіннен бері.", "Инженерлерге хабар берілді.",
-                                          "Өзгеріс болса, хабарлаймын."]
+        assert first.splitlines()[1:] == [
+            "Не: бүкіл ауыл, бүгіннен бері.",
+            "Инженерлерге хабар берілді.",
+            "Өзгеріс болса, хабарлаймын.",
+        ]
         second = await report(olga, "Всё село", "Со вчерашнего дня", "📨 Отправить сейчас")
         assert second.splitlines()[0].startswith("✅ Заявка AN-000002 принята ")
         assert "Об этом сообщил ещё 1 сосед; инженеры в курсе." in second
@@ -89,7 +100,9 @@ async def test_neighbours_report_staff_resolve_and_one_says_no(client, bot_facto
 
         # The engineer takes it in the group; every reporter hears it in their language.
         assert await in_group.press_on(alert, "🙋 Алу") == "Сіз алдыңыз."
-        taken = await in_group.wait_for(lambda m: m.message_id == alert.message_id and "Инженер: Болат" in m.text)
+        taken = await in_group.wait_for(
+            lambda m: m.message_id == alert.message_id and "Инженер: Болат" in m.text
+        )
         assert taken.labels == ["🔧 Жөнделуде", "✅ Шешілді"]
         await aigul.wait_for(lambda m: m.text == "AN-000001 өтініш (Шақат): 🙋 инженер қолға алды.")
         await olga.wait_for(lambda m: m.text == "Заявка AN-000002 (Шакат): 🙋 инженер взял в работу.")
@@ -98,7 +111,8 @@ async def test_neighbours_report_staff_resolve_and_one_says_no(client, bot_facto
         await in_group.press_on(alert, "✅ Шешілді")
         await in_group.wait_for(lambda m: m.message_id == alert.message_id and "Жөнделді" in m.labels)
         assert await in_group.press_on(alert, "Жөнделді") == (
-            "Шешілді. Тұрғындардан жұмыс істей ме деп сұралады.")
+            "Шешілді. Тұрғындардан жұмыс істей ме деп сұралады."
+        )
         ask = await olga.wait_for(lambda m: "решено — исправлено. Сейчас работает?" in m.text)
         assert ask.labels == ["👍 Да, работает", "👎 Нет, всё ещё нет"]
         await aigul.wait_for(lambda m: "шешілді — жөнделді. Қазір жұмыс істей ме?" in m.text)
@@ -107,8 +121,12 @@ async def test_neighbours_report_staff_resolve_and_one_says_no(client, bot_facto
         # Ольга says it still does not work: the incident reopens and everyone hears it.
         await olga.press("👎 Нет, всё ещё нет")
         await olga.wait_for(lambda m: m.text == "Жаль. Сбой снова открыт; инженеры в курсе.")
-        await aigul.wait_for(lambda m: m.text == "AN-000001 өтініш (Шақат) қайта ашылды: инженерлерге хабар берілді.")
-        reopened = await in_group.wait_for(lambda m: m.message_id == alert.message_id and "Қайта ашылды" in m.text)
+        await aigul.wait_for(
+            lambda m: m.text == "AN-000001 өтініш (Шақат) қайта ашылды: инженерлерге хабар берілді."
+        )
+        reopened = await in_group.wait_for(
+            lambda m: m.message_id == alert.message_id and "Қайта ашылды" in m.text
+        )
         assert reopened.labels == ["🙋 Алу", "🔧 Жөнделуде", "✅ Шешілді"]
         assert len([m for m in await in_group.messages() if "Ақау:" in m.text]) == 2
 
@@ -134,8 +152,11 @@ async def seeded(tmp_path: Path, people: int) -> Database:
     await seed_demo(db)
     async with db.transaction() as tx:
         for user_id in range(1, people + 1):
-            await tx.execute("INSERT INTO users (id, first_name, language, first_seen, last_seen)"
-                             " VALUES (?, 'x', 'kk', 'x', 'x')", (user_id,))
+            await tx.execute(
+                "INSERT INTO users (id, first_name, language, first_seen, last_seen)"
+                " VALUES (?, 'x', 'kk', 'x', 'x')",
+                (user_id,),
+            )
     return db
 
 
@@ -144,8 +165,9 @@ async def test_the_same_update_twice_files_one_report(tmp_path: Path) -> None:
     now = Clock().now()
     for _ in range(2):
         async with db.transaction() as tx:
-            filed = await file_report(tx, NewReport(1, SHAKAT, "home", "now"), source_key="callback:77",
-                                      settings=SETTINGS, now=now)
+            filed = await file_report(
+                tx, NewReport(1, SHAKAT, "home", "now"), source_key="callback:77", settings=SETTINGS, now=now
+            )
     assert filed.report.number == "AN-000001" and not filed.new
     async with db.read() as conn:
         assert len(await outages.reports_by_user(conn, 1)) == 1
@@ -158,8 +180,13 @@ async def test_100_residents_at_once_make_one_incident_with_100_reports(tmp_path
 
     async def one(user_id: int) -> None:
         async with db.transaction() as tx:
-            await file_report(tx, NewReport(user_id, SHAKAT, "village", "today"), source_key=f"u:{user_id}",
-                              settings=SETTINGS, now=now)
+            await file_report(
+                tx,
+                NewReport(user_id, SHAKAT, "village", "today"),
+                source_key=f"u:{user_id}",
+                settings=SETTINGS,
+                now=now,
+            )
 
     await asyncio.gather(*(one(user_id) for user_id in range(1, 101)))
     async with db.read() as conn:
@@ -176,17 +203,23 @@ async def test_a_person_is_limited_to_a_few_reports_an_hour(tmp_path: Path) -> N
     now = Clock().now()
     for n, kind in enumerate(("home", "school", "medical")):
         async with db.transaction() as tx:
-            await file_report(tx, NewReport(1, SHAKAT, kind, "now"), source_key=f"k{n}", settings=SETTINGS, now=now)
+            await file_report(
+                tx, NewReport(1, SHAKAT, kind, "now"), source_key=f"k{n}", settings=SETTINGS, now=now
+            )
     try:
         async with db.transaction() as tx:
-            await file_report(tx, NewReport(1, SHAKAT, "akimat", "now"), source_key="k4", settings=SETTINGS, now=now)
+            await file_report(
+                tx, NewReport(1, SHAKAT, "akimat", "now"), source_key="k4", settings=SETTINGS, now=now
+            )
     except OutageError as error:
         assert error.code == "too_many" and error.until is not None
     else:
         raise AssertionError("a fourth report within the hour was accepted")
     # Reporting the same outage again is not a new report, and costs nothing.
     async with db.transaction() as tx:
-        again = await file_report(tx, NewReport(1, SHAKAT, "home", "now"), source_key="k5", settings=SETTINGS, now=now)
+        again = await file_report(
+            tx, NewReport(1, SHAKAT, "home", "now"), source_key="k5", settings=SETTINGS, now=now
+        )
     assert not again.new and again.report.number == "AN-000001"
     await db.close()
 
@@ -200,8 +233,9 @@ async def test_an_outage_nobody_takes_in_time_goes_to_the_admins(tmp_path: Path)
     db = await seeded(tmp_path, 1)
     clock = Clock()
     async with db.transaction() as tx:
-        filed = await file_report(tx, NewReport(1, SHAKAT, "school", "today"), source_key="s1", settings=settings,
-                                  now=clock.now())
+        filed = await file_report(
+            tx, NewReport(1, SHAKAT, "school", "today"), source_key="s1", settings=settings, now=clock.now()
+        )
     async with db.transaction() as tx:
         assert await check_service_levels(tx, settings, clock.now() + timedelta(minutes=59)) == 0
     later = clock.now() + timedelta(minutes=61)
@@ -223,9 +257,15 @@ async def test_forgetting_a_reporter_keeps_the_ticket_but_not_what_they_sent(tmp
     db = await seeded(tmp_path, 1)
     now = Clock().now()
     async with db.transaction() as tx:
-        filed = await file_report(tx, NewReport(1, SHAKAT, "home", "now", description="Менің үйім, Абай 5",
-                                                latitude=52.1, longitude=76.7), source_key="p1",
-                                  settings=SETTINGS, now=now)
+        filed = await file_report(
+            tx,
+            NewReport(
+                1, SHAKAT, "home", "now", description="Менің үйім, Абай 5", latitude=52.1, longitude=76.7
+            ),
+            source_key="p1",
+            settings=SETTINGS,
+            now=now,
+        )
         await erase_person(tx, 1, now)
     async with db.read() as conn:
         [(report, incident)] = await outages.reports_by_user(conn, 1)

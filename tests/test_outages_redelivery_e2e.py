@@ -31,7 +31,8 @@ async def start_report(app, person) -> None:  # type: ignore[no-untyped-def]
 
 
 async def test_a_ticket_whose_answer_did_not_get_through_is_shown_on_the_next_press(  # type: ignore[no-untyped-def]
-        client, bot_factory: BotFactory, clock: Clock) -> None:
+    client, bot_factory: BotFactory, clock: Clock
+) -> None:
     aigul = await client.user("Айгүл", language_code="kk")
     async with bot_factory(seed=True) as app:
         await start_report(app, aigul)
@@ -54,7 +55,8 @@ async def test_a_ticket_whose_answer_did_not_get_through_is_shown_on_the_next_pr
 
 
 async def test_a_redelivered_send_press_files_nothing_new_and_shows_the_ticket(  # type: ignore[no-untyped-def]
-        client, bot_factory: BotFactory, clock: Clock) -> None:
+    client, bot_factory: BotFactory, clock: Clock
+) -> None:
     aigul = await client.user("Айгүл", language_code="kk")
     async with bot_factory(seed=True) as app:
         await aigul.send("/start")
@@ -69,10 +71,18 @@ async def test_a_redelivered_send_press_files_nothing_new_and_shows_the_ticket( 
         await aigul.wait_for(lambda m: "Жаңа ғана" in m.labels)
         await aigul.press("Жаңа ғана")
         ask = await aigul.wait_for(lambda m: "📨 Қазір жіберу" in m.labels)
-        pressed = await client.call("POST", "press", json={
-            "user_id": aigul.id, "chat_id": aigul.chat_id, "message_id": ask.message_id,
-            "callback_data": next(data for row in ask.buttons for label, data in row if label == "📨 Қазір жіберу"),
-        })
+        pressed = await client.call(
+            "POST",
+            "press",
+            json={
+                "user_id": aigul.id,
+                "chat_id": aigul.chat_id,
+                "message_id": ask.message_id,
+                "callback_data": next(
+                    data for row in ask.buttons for label, data in row if label == "📨 Қазір жіберу"
+                ),
+            },
+        )
         ticket = await aigul.wait_for(lambda m: m.text.startswith("✅ AN-000001"))
         shown = len(await aigul.messages())
         # The bot dies after committing the report, before the conversation's new state is written
@@ -80,15 +90,27 @@ async def test_a_redelivered_send_press_files_nothing_new_and_shows_the_ticket( 
         db_path = app.bot_data.config.db_path
     database = await Database.open(db_path)
     async with database.transaction() as tx:
-        await tx.execute("INSERT INTO conversations (name, key, state) VALUES ('report', ?, ?)",
-                         (json.dumps([aigul.chat_id, aigul.id]), json.dumps(DETAILS)))
+        await tx.execute(
+            "INSERT INTO conversations (name, key, state) VALUES ('report', ?, ?)",
+            (json.dumps([aigul.chat_id, aigul.id]), json.dumps(DETAILS)),
+        )
     await database.close()
 
     async with bot_factory(seed=True) as app:
         # The same update again, as Telegram sends it when the bot did not confirm it in time.
-        again = Update.de_json({"update_id": pressed["update_id"], "callback_query": {
-            "id": pressed["callback_query_id"], "from": aigul.user, "chat_instance": "1",
-            "data": "rp:send:-", "message": ask.raw}}, app.bot)
+        again = Update.de_json(
+            {
+                "update_id": pressed["update_id"],
+                "callback_query": {
+                    "id": pressed["callback_query_id"],
+                    "from": aigul.user,
+                    "chat_instance": "1",
+                    "data": "rp:send:-",
+                    "message": ask.raw,
+                },
+            },
+            app.bot,
+        )
         await app.process_update(again)
 
         async with app.bot_data.db.read() as conn:

@@ -25,8 +25,12 @@ BAYANAUL, SHONAY, AKSAN = "553630100", "553630400", "553633100"  # three village
 
 
 def settings(**overrides: object) -> Settings:
-    return Settings(bot_token="1:x", _env_file=None, staff_chat_id=STAFF_GROUP,  # type: ignore[call-arg]
-                    **overrides)
+    return Settings(
+        bot_token="1:x",
+        _env_file=None,
+        staff_chat_id=STAFF_GROUP,  # type: ignore[call-arg]
+        **overrides,
+    )
 
 
 async def seeded(tmp_path: Path, people: int) -> Database:
@@ -36,8 +40,11 @@ async def seeded(tmp_path: Path, people: int) -> Database:
     await seed_demo(db)
     async with db.transaction() as tx:
         for user_id in range(1, people + 1):
-            await tx.execute("INSERT INTO users (id, first_name, language, first_seen, last_seen)"
-                             " VALUES (?, 'x', 'kk', ?, ?)", (user_id, to_db(Clock().now()), to_db(Clock().now())))
+            await tx.execute(
+                "INSERT INTO users (id, first_name, language, first_seen, last_seen)"
+                " VALUES (?, 'x', 'kk', ?, ?)",
+                (user_id, to_db(Clock().now()), to_db(Clock().now())),
+            )
     return db
 
 
@@ -45,7 +52,8 @@ async def latest_alert(db: Database, incident_id: int, chat_id: int) -> dict[str
     async with db.read() as conn:
         rows = await conn.execute_fetchall(
             "SELECT params FROM outbox WHERE kind = 'outage.alert' AND slot = ? AND chat_id = ? ORDER BY id DESC",
-            (f"incident:{incident_id}", chat_id))
+            (f"incident:{incident_id}", chat_id),
+        )
     assert rows, "no alert queued"
     params: dict[str, object] = json.loads(rows[0][0])
     return params
@@ -57,8 +65,13 @@ async def test_villages_of_one_district_together_flag_every_alert_as_mass(tmp_pa
     now = Clock().now()
     for user_id, village in enumerate((BAYANAUL, SHONAY, AKSAN), start=1):
         async with db.transaction() as tx:
-            await file_report(tx, NewReport(user_id, village, "village", "now"), source_key=f"m{user_id}",
-                              settings=rules, now=now + timedelta(minutes=user_id))
+            await file_report(
+                tx,
+                NewReport(user_id, village, "village", "now"),
+                source_key=f"m{user_id}",
+                settings=rules,
+                now=now + timedelta(minutes=user_id),
+            )
     async with db.read() as conn:
         found = await outages.unresolved(conn)
     assert [incident.mass for incident in found] == [True, True, True]
@@ -74,13 +87,20 @@ async def test_the_resident_who_says_no_is_answered_once_and_neighbours_are_told
     now = Clock().now()
     for user_id in (1, 2, 3):
         async with db.transaction() as tx:
-            filed = await file_report(tx, NewReport(user_id, SHAKAT, "home", "today"), source_key=f"n{user_id}",
-                                      settings=rules, now=now)
+            filed = await file_report(
+                tx,
+                NewReport(user_id, SHAKAT, "home", "today"),
+                source_key=f"n{user_id}",
+                settings=rules,
+                now=now,
+            )
     async with db.transaction() as tx:
         await resolve(tx, filed.incident.id, 99, "fixed", rules, now + timedelta(hours=1))
         await answer_working(tx, filed.incident.id, 2, False, rules, now + timedelta(hours=2))
     async with db.read() as conn:
-        rows = await conn.execute_fetchall("SELECT chat_id FROM outbox WHERE kind = 'outage.reopened' ORDER BY chat_id")
+        rows = await conn.execute_fetchall(
+            "SELECT chat_id FROM outbox WHERE kind = 'outage.reopened' ORDER BY chat_id"
+        )
     # The one who pressed «No» already gets the answer on the button; a second message would repeat it.
     assert [row[0] for row in rows] == [1, 3]
     await db.close()
@@ -91,8 +111,9 @@ async def test_a_reopened_outage_gets_a_fresh_time_to_be_taken(tmp_path: Path) -
     db = await seeded(tmp_path, 1)
     opened = Clock().now()
     async with db.transaction() as tx:
-        filed = await file_report(tx, NewReport(1, SHAKAT, "school", "now"), source_key="r1", settings=rules,
-                                  now=opened)
+        filed = await file_report(
+            tx, NewReport(1, SHAKAT, "school", "now"), source_key="r1", settings=rules, now=opened
+        )
         await resolve(tx, filed.incident.id, 1, "fixed", rules, opened + timedelta(minutes=30))
     reopened_at = opened + timedelta(hours=5)
     async with db.transaction() as tx:

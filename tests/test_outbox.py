@@ -93,8 +93,13 @@ async def resident(
     person = await client.user(name, language_code=language or "en")
     async with db.transaction() as conn:
         await record_contact(
-            conn, user_id=person.id, first_name=name, last_name=None, username=None,
-            telegram_language=language, now=clock.now(),
+            conn,
+            user_id=person.id,
+            first_name=name,
+            last_name=None,
+            username=None,
+            telegram_language=language,
+            now=clock.now(),
         )
         if language is not None:
             await set_language(conn, person.id, language)
@@ -141,7 +146,11 @@ async def test_every_resident_gets_exactly_one_copy_in_their_language_despite_fa
     for n in (1, 2, 3):
         for person in everyone:
             assert await notify(
-                db, clock, person.id, "test.greeting", name=f"{person.first_name} #{n}",
+                db,
+                clock,
+                person.id,
+                "test.greeting",
+                name=f"{person.first_name} #{n}",
                 dedup_key=f"greeting:{person.id}:{n}",
             )
     # Enqueueing is idempotent: a feature that retries its transaction queues nothing new.
@@ -324,13 +333,21 @@ CRASH_IN_FLIGHT = 16
 
 async def start_runner(sandbox: Any, db_path: Path) -> asyncio.subprocess.Process:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.outbox",
-        "--db", str(db_path),
-        "--api-url", sandbox.api_url,
-        "--token", BOT_TOKEN,
-        "--global-rate", "400",
-        "--max-in-flight", str(CRASH_IN_FLIGHT),
-        "--renderers", "tests.test_outbox",
+        sys.executable,
+        "-m",
+        "bot.outbox",
+        "--db",
+        str(db_path),
+        "--api-url",
+        sandbox.api_url,
+        "--token",
+        BOT_TOKEN,
+        "--global-rate",
+        "400",
+        "--max-in-flight",
+        str(CRASH_IN_FLIGHT),
+        "--renderers",
+        "tests.test_outbox",
         cwd=REPO,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
@@ -354,14 +371,22 @@ async def test_a_worker_killed_mid_delivery_resumes_and_misses_nobody(
     async with db.transaction() as conn:
         for index, person in enumerate(people):
             await record_contact(
-                conn, user_id=person.id, first_name=person.first_name, last_name=None, username=None,
-                telegram_language="kk", now=clock.now(),
+                conn,
+                user_id=person.id,
+                first_name=person.first_name,
+                last_name=None,
+                username=None,
+                telegram_language="kk",
+                now=clock.now(),
             )
             await set_language(conn, person.id, "kk" if index % 2 else "ru")
         for n in range(CRASH_PER_USER):
             for person in people:
                 await outbox.enqueue(
-                    conn, chat_id=person.id, kind="test.greeting", params={"name": f"{person.id}/{n}"},
+                    conn,
+                    chat_id=person.id,
+                    kind="test.greeting",
+                    params={"name": f"{person.id}/{n}"},
                     now=clock.now(),
                 )
     total = CRASH_USERS * CRASH_PER_USER

@@ -108,8 +108,13 @@ async def test_enqueueing_twice_with_one_dedup_key_queues_once(db: Database) -> 
 async def test_a_blocked_recipient_loses_only_their_pending_rows(db: Database) -> None:
     async with db.transaction() as conn:
         await record_contact(
-            conn, user_id=101, first_name="Айгүл", last_name=None, username=None,
-            telegram_language="kk", now=NOW,
+            conn,
+            user_id=101,
+            first_name="Айгүл",
+            last_name=None,
+            username=None,
+            telegram_language="kk",
+            now=NOW,
         )
         await set_language(conn, 101, "ru")
     await queue(db, 101, 1)
@@ -126,8 +131,13 @@ async def test_a_blocked_recipient_loses_only_their_pending_rows(db: Database) -
     # Writing to the bot again clears the flag (db.users.record_contact).
     async with db.transaction() as conn:
         await record_contact(
-            conn, user_id=101, first_name="Айгүл", last_name=None, username=None,
-            telegram_language="kk", now=NOW,
+            conn,
+            user_id=101,
+            first_name="Айгүл",
+            last_name=None,
+            username=None,
+            telegram_language="kk",
+            now=NOW,
         )
         assert not (await outbox.recipient(conn, 101)).blocked
 
@@ -157,8 +167,13 @@ async def test_failures_are_counted_parked_and_retried_by_an_admin(db: Database)
 async def test_queue_health_for_admins(db: Database) -> None:
     async with db.transaction() as conn:
         await record_contact(
-            conn, user_id=303, first_name="Болат", last_name=None, username=None,
-            telegram_language="ru", now=NOW,
+            conn,
+            user_id=303,
+            first_name="Болат",
+            last_name=None,
+            username=None,
+            telegram_language="ru",
+            now=NOW,
         )
         for chat_id, n in ((101, 1), (101, 2), (202, 1), (303, 1)):
             await outbox.enqueue(

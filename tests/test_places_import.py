@@ -30,8 +30,11 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
     database = await Database.open(tmp_path / "places_import.db")
     assert (await import_kato(database, KATO.encode())).ok
     async with database.transaction() as tx:
-        await tx.execute("INSERT INTO users (id, first_name, language, first_seen, last_seen)"
-                         " VALUES (?, 'Айгүл', 'kk', 'x', 'x')", (AIGUL,))
+        await tx.execute(
+            "INSERT INTO users (id, first_name, language, first_seen, last_seen)"
+            " VALUES (?, 'Айгүл', 'kk', 'x', 'x')",
+            (AIGUL,),
+        )
     yield database
     await database.close()
 
@@ -85,10 +88,10 @@ async def test_an_empty_cell_still_clears_a_value(db: Database) -> None:
 
 async def test_a_building_switched_on_by_file_gets_its_connection_time(db: Database) -> None:
     assert (await import_objects(db, "kato,kind,name,connected\n556069100,school,№1 мектеп,0\n".encode())).ok
-    switched = await import_objects(db, "kato,kind,name,connected,technology,speed_mbps\n"
-                                        "556069100,school,№1 мектеп,1,fibre,60\n".encode())
+    switched = await import_objects(
+        db, "kato,kind,name,connected,technology,speed_mbps\n556069100,school,№1 мектеп,1,fibre,60\n".encode()
+    )
     assert switched.changed == 1
     async with db.read() as conn:
         school = (await places.objects_of(conn, "556069100"))[0]
     assert school.connected and school.connected_at is not None
-

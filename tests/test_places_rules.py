@@ -39,8 +39,9 @@ async def test_a_correction_cannot_name_a_technology_the_bot_does_not_know(db: D
         installation, _ = await log_installation(tx, new, staff_id=STAFF, source_key="u:1", now=NOW)
     with pytest.raises(InstallationError, match="unknown_technology"):
         async with db.transaction() as tx:
-            await correct_installation(tx, installation.id, staff_id=STAFF, technology="laser",
-                                       now=NOW + timedelta(hours=1))
+            await correct_installation(
+                tx, installation.id, staff_id=STAFF, technology="laser", now=NOW + timedelta(hours=1)
+            )
     async with db.read() as conn:
         kept = await places.get_installation(conn, installation.id)
         school_now = await places.get_object(conn, school.id)

@@ -37,13 +37,19 @@ STAFF, OTHER_STAFF, AIGUL, OLGA = 11, 12, 21, 22
 async def db(tmp_path: Path) -> Database:
     database = await Database.open(tmp_path / "rules.db")
     await import_kato(database, KATO.encode())
-    await import_plan(database, b"kato,stage,planned_year,planned_quarter,technology,planned_technology\n"
-                                b"556069100,construction,2026,4,satellite,fibre\n")
+    await import_plan(
+        database,
+        b"kato,stage,planned_year,planned_quarter,technology,planned_technology\n"
+        b"556069100,construction,2026,4,satellite,fibre\n",
+    )
     await import_objects(database, "kato,kind,name\n556069100,school,№1 мектеп\n".encode())
     async with database.transaction() as tx:
         for user_id, language in ((AIGUL, "kk"), (OLGA, "ru")):
-            await tx.execute("INSERT INTO users (id, first_name, language, first_seen, last_seen)"
-                             " VALUES (?, 'x', ?, 'x', 'x')", (user_id, language))
+            await tx.execute(
+                "INSERT INTO users (id, first_name, language, first_seen, last_seen)"
+                " VALUES (?, 'x', ?, 'x', 'x')",
+                (user_id, language),
+            )
             await places.follow(tx, user_id, "556069100", NOW)
     yield database  # type: ignore[misc]
     await database.close()
@@ -73,8 +79,14 @@ async def test_an_installation_connects_the_building_and_the_village(db: Databas
     assert card.objects[0].connected and card.objects[0].speed_mbps == 85.5
     assert card.last_change is not None and card.last_change.reason == "installed"
     kinds = [(chat, kind) for chat, kind, _ in await pending(db)]
-    assert sorted(kinds) == sorted([(AIGUL, "village.object_online"), (OLGA, "village.object_online"),
-                                    (AIGUL, "village.stage_changed"), (OLGA, "village.stage_changed")])
+    assert sorted(kinds) == sorted(
+        [
+            (AIGUL, "village.object_online"),
+            (OLGA, "village.object_online"),
+            (AIGUL, "village.stage_changed"),
+            (OLGA, "village.stage_changed"),
+        ]
+    )
 
 
 async def test_the_same_confirmation_twice_makes_one_installation(db: Database) -> None:
@@ -94,8 +106,10 @@ async def test_a_new_building_can_be_added_while_logging(db: Database) -> None:
     async with db.read() as conn:
         objects = await places.objects_of(conn, "556069100")
         village = await places.get_village(conn, "556069100")
-    assert [(o.kind, o.name, o.connected) for o in objects] == [("medical", "Медпункт", True),
-                                                                ("school", "№1 мектеп", False)]
+    assert [(o.kind, o.name, o.connected) for o in objects] == [
+        ("medical", "Медпункт", True),
+        ("school", "№1 мектеп", False),
+    ]
     assert village is not None and village.technology == "satellite" and village.planned_technology == "fibre"
     assert installation.object_id == objects[0].id
 
@@ -108,27 +122,40 @@ async def test_corrections_are_the_authors_for_24_hours_with_an_audit_trail(db: 
         async with db.transaction() as tx:
             await correct_installation(tx, installation.id, staff_id=OTHER_STAFF, speed_mbps=90, now=NOW)
     async with db.transaction() as tx:
-        fixed = await correct_installation(tx, installation.id, staff_id=STAFF, speed_mbps=92,
-                                           now=NOW + timedelta(hours=23))
+        fixed = await correct_installation(
+            tx, installation.id, staff_id=STAFF, speed_mbps=92, now=NOW + timedelta(hours=23)
+        )
     assert fixed.speed_mbps == 92
     with pytest.raises(InstallationError, match="too_late"):
         async with db.transaction() as tx:
-            await correct_installation(tx, installation.id, staff_id=STAFF, speed_mbps=95,
-                                       now=NOW + timedelta(hours=24, minutes=1))
+            await correct_installation(
+                tx, installation.id, staff_id=STAFF, speed_mbps=95, now=NOW + timedelta(hours=24, minutes=1)
+            )
     async with db.read() as conn:
         trail = await audit.entries_for(conn, f"installation:{installation.id}")
     assert [entry.action for entry in trail] == ["installation.log", "installation.correct"]
-    assert trail[1].detail == {"old": {"speed_mbps": 85.0, "technology": "fibre"},
-                               "new": {"speed_mbps": 92.0, "technology": "fibre"}}
+    assert trail[1].detail == {
+        "old": {"speed_mbps": 85.0, "technology": "fibre"},
+        "new": {"speed_mbps": 92.0, "technology": "fibre"},
+    }
 
 
-@pytest.mark.parametrize(("typed", "speed"), [("85", 85.0), ("85,5", 85.5), (" 92.25 Мбит/с", 92.2), ("100 Mbps", 100.0)])
+@pytest.mark.parametrize(
+    ("typed", "speed"), [("85", 85.0), ("85,5", 85.5), (" 92.25 Мбит/с", 92.2), ("100 Mbps", 100.0)]
+)
 def test_speeds_as_staff_type_them(typed: str, speed: float) -> None:
     assert check_speed(typed) == speed
 
 
-@pytest.mark.parametrize(("typed", "code"), [("fast", "speed_not_a_number"), ("0", "speed_out_of_range"),
-                                             ("20000", "speed_out_of_range"), ("", "speed_not_a_number")])
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [
+        ("fast", "speed_not_a_number"),
+        ("0", "speed_out_of_range"),
+        ("20000", "speed_out_of_range"),
+        ("", "speed_not_a_number"),
+    ],
+)
 def test_bad_speeds_are_refused(typed: str, code: str) -> None:
     with pytest.raises(InstallationError) as raised:
         check_speed(typed)
@@ -139,8 +166,13 @@ async def test_a_delay_tells_followers_the_new_window_and_why_in_their_language(
     async with db.read() as conn:
         village = await places.get_village(conn, "556069100")
     assert village is not None
-    change = RolloutChange(stage="construction", planned_year=2027, planned_quarter=2, technology="satellite",
-                           planned_technology="fibre")
+    change = RolloutChange(
+        stage="construction",
+        planned_year=2027,
+        planned_quarter=2,
+        technology="satellite",
+        planned_technology="fibre",
+    )
     async with db.transaction() as tx:
         outcome = await change_rollout(tx, village, change, reason="delayed_permits", actor_id=STAFF, now=NOW)
     assert outcome.fields == ["window"] and outcome.notified == 2
@@ -150,8 +182,14 @@ async def test_a_delay_tells_followers_the_new_window_and_why_in_their_language(
     kind, params = sent[AIGUL]
     kk = render(kind, Translator("kk"), json.loads(params)).text
     ru = render(*sent[OLGA][:1], Translator("ru"), json.loads(sent[OLGA][1])).text
-    assert kk == "Шақат: жоспарланған мерзім өзгерді.\nЖоспар: 2027 ж. 2-тоқсан.\nСебебі: рұқсат құжаттарына байланысты кейінге қалды."
-    assert ru == "Шакат: изменился плановый срок.\nПлан: 2-й квартал 2027 г.\nПричина: перенесено из-за разрешений."
+    assert (
+        kk
+        == "Шақат: жоспарланған мерзім өзгерді.\nЖоспар: 2027 ж. 2-тоқсан.\nСебебі: рұқсат құжаттарына байланысты кейінге қалды."
+    )
+    assert (
+        ru
+        == "Шакат: изменился плановый срок.\nПлан: 2-й квартал 2027 г.\nПричина: перенесено из-за разрешений."
+    )
     async with db.read() as conn:
         counts = await outbox.count_by_state(conn)
     assert counts.get("pending") == 2

@@ -20,11 +20,14 @@ async def greet(person, language_label: str) -> None:  # type: ignore[no-untyped
     await person.wait_for(lambda m: bool(m.buttons) and "?" in m.text)
 
 
-async def test_residents_follow_shakat_and_hear_of_its_school_going_online(client, bot_factory: BotFactory) -> None:  # type: ignore[no-untyped-def]
+async def test_residents_follow_shakat_and_hear_of_its_school_going_online(
+    client, bot_factory: BotFactory
+) -> None:  # type: ignore[no-untyped-def]
     async with bot_factory(seed=True) as app:
         async with app.bot_data.db.transaction() as tx:
-            await users.grant_role(tx, user_id=STAFF_ID, role="staff", scope="55", actor_id=None,
-                                   now=app.bot_data.clock.now())
+            await users.grant_role(
+                tx, user_id=STAFF_ID, role="staff", scope="55", actor_id=None, now=app.bot_data.clock.now()
+            )
 
         # Айгүл writes the Kazakh name with a typo and follows her village, in Kazakh.
         aigul = await client.user("Айгүл", language_code="kk")
@@ -41,7 +44,8 @@ async def test_residents_follow_shakat_and_hear_of_its_school_going_online(clien
         assert "Жоспар: 2026 ж. 4-тоқсан" in card.text
         assert "⏳ №1 орта мектеп (мектеп): әзірге жоқ" in card.text
         assert await aigul.press("🏡 Бұл менің ауылым") == (
-            "Сіздің ауылыңыз ретінде сақталды. Өзгерістер туралы хабарлаймын.")
+            "Сіздің ауылыңыз ретінде сақталды. Өзгерістер туралы хабарлаймын."
+        )
 
         # Ольга types it the Russian way, in Latin letters, and follows it in Russian.
         olga = await client.user("Ольга", language_code="ru")
@@ -75,7 +79,8 @@ async def test_residents_follow_shakat_and_hear_of_its_school_going_online(clien
         await bolat.wait_for(lambda m: "жылдамдықты" in m.text)
         await bolat.send("тез")
         assert (await bolat.wait_for(lambda m: "санмен" in m.text)).text == (
-            "Жылдамдықты санмен жазыңыз, мысалы 85 немесе 92,5.")
+            "Жылдамдықты санмен жазыңыз, мысалы 85 немесе 92,5."
+        )
         await bolat.send("85,5")
         await bolat.wait_for(lambda m: "суретін" in m.text)
         await bolat.send_photo(PNG)
@@ -91,8 +96,13 @@ async def test_residents_follow_shakat_and_hear_of_its_school_going_online(clien
         online = await aigul.wait_for(lambda m: "интернетке қосылды, 85,5" in m.text)
         assert online.text == "✅ Шақат: №1 орта мектеп (мектеп) интернетке қосылды, 85,5 Мбит/с."
         connected = await aigul.wait_for(lambda m: m.text.startswith("🎉"))
-        assert connected.text.splitlines()[:2] == ["🎉 Шақат интернетке қосылды!", "Себебі: жабдық орнатылды."]
-        await olga.wait_for(lambda m: m.text == "✅ Шакат: №1 орта мектеп (школа) подключено к интернету, 85,5 Мбит/с.")
+        assert connected.text.splitlines()[:2] == [
+            "🎉 Шақат интернетке қосылды!",
+            "Себебі: жабдық орнатылды.",
+        ]
+        await olga.wait_for(
+            lambda m: m.text == "✅ Шакат: №1 орта мектеп (школа) подключено к интернету, 85,5 Мбит/с."
+        )
         await olga.wait_for(lambda m: m.text.startswith("🎉 Шакат подключено к интернету!"))
 
         async with app.bot_data.db.read() as conn:
@@ -110,7 +120,9 @@ async def test_residents_follow_shakat_and_hear_of_its_school_going_online(clien
         await bolat.press("✏️ №1 түзету")
         await bolat.wait_for(lambda m: "Түзетілген" in m.text)
         await bolat.send("92")
-        assert (await bolat.wait_for(lambda m: m.text.startswith("Түзетілді"))).text == "Түзетілді: №1 енді 92 Мбит/с."
+        assert (
+            await bolat.wait_for(lambda m: m.text.startswith("Түзетілді"))
+        ).text == "Түзетілді: №1 енді 92 Мбит/с."
         assert log.text
 
 
@@ -126,10 +138,14 @@ async def test_browse_and_search_reach_the_same_card(client, bot_factory: BotFac
         assert choices.labels[0] == "Баянаул — Баянаульский район, Павлодарская область"
 
 
-async def test_staff_outside_their_area_cannot_change_a_stage(client, bot_factory: BotFactory, clock: Clock) -> None:  # type: ignore[no-untyped-def]
+async def test_staff_outside_their_area_cannot_change_a_stage(
+    client, bot_factory: BotFactory, clock: Clock
+) -> None:  # type: ignore[no-untyped-def]
     async with bot_factory(seed=True) as app:
         async with app.bot_data.db.transaction() as tx:
-            await users.grant_role(tx, user_id=STAFF_ID, role="staff", scope="15", actor_id=None, now=clock.now())
+            await users.grant_role(
+                tx, user_id=STAFF_ID, role="staff", scope="15", actor_id=None, now=clock.now()
+            )
         sergey = await client.user("Сергей", id=STAFF_ID, language_code="ru")
         await greet(sergey, "Русский")
         menu = await sergey.last_message()
@@ -143,10 +159,14 @@ async def test_staff_outside_their_area_cannot_change_a_stage(client, bot_factor
         assert village is not None and village.stage == "construction"
 
 
-async def test_staff_move_a_village_and_its_followers_hear_why(client, bot_factory: BotFactory, clock: Clock) -> None:  # type: ignore[no-untyped-def]
+async def test_staff_move_a_village_and_its_followers_hear_why(
+    client, bot_factory: BotFactory, clock: Clock
+) -> None:  # type: ignore[no-untyped-def]
     async with bot_factory(seed=True) as app:
         async with app.bot_data.db.transaction() as tx:
-            await users.grant_role(tx, user_id=STAFF_ID, role="staff", scope="5560", actor_id=None, now=clock.now())
+            await users.grant_role(
+                tx, user_id=STAFF_ID, role="staff", scope="5560", actor_id=None, now=clock.now()
+            )
         olga = await client.user("Ольга", language_code="ru")
         await greet(olga, "Русский")
         await olga.send("/village")
@@ -177,7 +197,9 @@ async def test_staff_move_a_village_and_its_followers_hear_why(client, bot_facto
         news = await olga.wait_for(lambda m: "изменился плановый срок" in m.text)
         year = clock.now().year + 1
         assert news.text.splitlines() == [
-            "Шакат: изменился плановый срок.", f"План: 2-й квартал {year} г.", "Причина: перенесено из-за погоды.",
+            "Шакат: изменился плановый срок.",
+            f"План: 2-й квартал {year} г.",
+            "Причина: перенесено из-за погоды.",
         ]
         async with app.bot_data.db.read() as conn:
             change = await places.last_change(conn, SHAKAT)

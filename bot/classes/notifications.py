@@ -31,38 +31,68 @@ def when(t: Translator, params: Mapping[str, Any]) -> str:
 
 
 def describe(t: Translator, params: Mapping[str, Any]) -> str:
-    return t._("«{topic}», {when}, {venue} ({village})", topic=t._(TOPIC_NAMES[str(params["topic"])]),
-               when=when(t, params), venue=str(params["venue"]), village=t.pick(params["village"]))
+    return t._(
+        "«{topic}», {when}, {venue} ({village})",
+        topic=t._(TOPIC_NAMES[str(params["topic"])]),
+        when=when(t, params),
+        venue=str(params["venue"]),
+        village=t.pick(params["village"]),
+    )
 
 
 @renderer("class.reminder")
 def reminder(t: Translator, params: Mapping[str, Any]) -> Rendered:
-    head = t.n_("⏰ In {n} hour: class {what}.", "⏰ In {n} hours: class {what}.", int(params["hours"]),
-                what=describe(t, params))
+    head = t.n_(
+        "⏰ In {n} hour: class {what}.",
+        "⏰ In {n} hours: class {what}.",
+        int(params["hours"]),
+        what=describe(t, params),
+    )
     if params.get("attendee"):
         head += "\n" + t._("Booked for: {name}.", name=str(params["attendee"]))
-    markup = InlineKeyboardMarkup([[InlineKeyboardButton(
-        t._("✖️ I cannot come"), callback_data=CancelCb(booking=int(params["booking"])).pack())]])
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    t._("✖️ I cannot come"), callback_data=CancelCb(booking=int(params["booking"])).pack()
+                )
+            ]
+        ]
+    )
     return Rendered(head, markup)
 
 
 @renderer("class.offer")
 def offer(t: Translator, params: Mapping[str, Any]) -> Rendered:
     until = t.datetime(datetime.fromisoformat(str(params["until"])), "d MMMM, HH:mm")
-    text = t._("🎟 A seat is free: class {what}. Confirm by {until}, or it goes to the next person.",
-               what=describe(t, params), until=until)
+    text = t._(
+        "🎟 A seat is free: class {what}. Confirm by {until}, or it goes to the next person.",
+        what=describe(t, params),
+        until=until,
+    )
     booking = int(params["booking"])
-    markup = InlineKeyboardMarkup([[
-        InlineKeyboardButton(t._("✅ Yes, I will come"), callback_data=OfferCb(booking=booking, accept=True).pack()),
-        InlineKeyboardButton(t._("✖️ No, thanks"), callback_data=OfferCb(booking=booking, accept=False).pack()),
-    ]])
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    t._("✅ Yes, I will come"), callback_data=OfferCb(booking=booking, accept=True).pack()
+                ),
+                InlineKeyboardButton(
+                    t._("✖️ No, thanks"), callback_data=OfferCb(booking=booking, accept=False).pack()
+                ),
+            ]
+        ]
+    )
     return Rendered(text, markup)
 
 
 @renderer("class.cancelled")
 def cancelled(t: Translator, params: Mapping[str, Any]) -> Rendered:
-    return Rendered(t._("❌ The class {what} is cancelled. Sorry! See /classes for other dates.",
-                        what=describe(t, params)))
+    return Rendered(
+        t._(
+            "❌ The class {what} is cancelled. Sorry! See /classes for other dates.", what=describe(t, params)
+        )
+    )
 
 
 @renderer("class.changed")

@@ -37,13 +37,24 @@ class NewLesson:
 
 
 def lesson_params(lesson: Lesson, village: places.Village) -> dict[str, object]:
-    return {"class": lesson.id, "topic": lesson.topic, "starts_at": lesson.starts_at.isoformat(),
-            "venue": lesson.venue, "village": {"kk": village.name_kk, "ru": village.name_ru},
-            "minutes": lesson.minutes}
+    return {
+        "class": lesson.id,
+        "topic": lesson.topic,
+        "starts_at": lesson.starts_at.isoformat(),
+        "venue": lesson.venue,
+        "village": {"kk": village.name_kk, "ru": village.name_ru},
+        "minutes": lesson.minutes,
+    }
 
 
-async def create_lesson(conn: aiosqlite.Connection, new: NewLesson, *, trainer_id: int, now: datetime,
-                        scopes: Sequence[str] = ("",)) -> Lesson:
+async def create_lesson(
+    conn: aiosqlite.Connection,
+    new: NewLesson,
+    *,
+    trainer_id: int,
+    now: datetime,
+    scopes: Sequence[str] = ("",),
+) -> Lesson:
     """Schedule a class; ``scopes`` are the KATO prefixes the trainer covers ("" is everywhere)."""
     if not any(new.village_code.startswith(scope) for scope in scopes):
         raise ClassError("outside_area")
@@ -60,11 +71,25 @@ async def create_lesson(conn: aiosqlite.Connection, new: NewLesson, *, trainer_i
     if await places.get_village(conn, new.village_code) is None:
         raise ClassError("unknown_village")
     class_id = await classes.create_lesson(
-        conn, trainer_id=trainer_id, village_code=new.village_code, venue=new.venue.strip(), starts_at=new.starts_at,
-        minutes=new.minutes, topic=new.topic, language=new.language, capacity=new.capacity, now=now,
+        conn,
+        trainer_id=trainer_id,
+        village_code=new.village_code,
+        venue=new.venue.strip(),
+        starts_at=new.starts_at,
+        minutes=new.minutes,
+        topic=new.topic,
+        language=new.language,
+        capacity=new.capacity,
+        now=now,
     )
-    await audit.record(conn, actor_id=trainer_id, subject=f"class:{class_id}", action="class.create",
-                       detail={"village": new.village_code, "starts_at": to_db(new.starts_at)}, now=now)
+    await audit.record(
+        conn,
+        actor_id=trainer_id,
+        subject=f"class:{class_id}",
+        action="class.create",
+        detail={"village": new.village_code, "starts_at": to_db(new.starts_at)},
+        now=now,
+    )
     lesson = await classes.get_lesson(conn, class_id)
     assert lesson is not None
     return lesson
@@ -87,7 +112,9 @@ def _district_prefix(district_code: str) -> str:
     return district_code[:4]
 
 
-async def _open_lesson(conn: aiosqlite.Connection, class_id: int, now: datetime) -> tuple[Lesson, places.Village]:
+async def _open_lesson(
+    conn: aiosqlite.Connection, class_id: int, now: datetime
+) -> tuple[Lesson, places.Village]:
     lesson = await classes.get_lesson(conn, class_id)
     if lesson is None or lesson.state != "scheduled":
         raise ClassError("not_open")
@@ -99,8 +126,14 @@ async def _open_lesson(conn: aiosqlite.Connection, class_id: int, now: datetime)
 
 
 async def book(
-    conn: aiosqlite.Connection, class_id: int, *, user_id: int, age_group: str, attendee_name: str | None,
-    source_key: str, now: datetime,
+    conn: aiosqlite.Connection,
+    class_id: int,
+    *,
+    user_id: int,
+    age_group: str,
+    attendee_name: str | None,
+    source_key: str,
+    now: datetime,
 ) -> Booking:
     """A seat if one is free, otherwise a place on the waiting list, in arrival order."""
     again = await classes.booking_by_source(conn, source_key)
@@ -116,15 +149,24 @@ async def book(
         if (existing.attendee_name or None) == name:
             return existing  # booking the same person twice keeps the first booking
     state = "booked" if lesson.taken < lesson.capacity else "waiting"
-    booking = await classes.add_booking(conn, class_id=class_id, user_id=user_id, attendee_name=name,
-                                        age_group=age_group, state=state, now=now, source_key=source_key)
+    booking = await classes.add_booking(
+        conn,
+        class_id=class_id,
+        user_id=user_id,
+        attendee_name=name,
+        age_group=age_group,
+        state=state,
+        now=now,
+        source_key=source_key,
+    )
     if state == "booked":
         await _schedule_reminders(conn, booking, lesson.starts_at, now)
     return booking
 
 
-async def _schedule_reminders(conn: aiosqlite.Connection, booking: Booking, starts_at: datetime,
-                              now: datetime) -> None:
+async def _schedule_reminders(
+    conn: aiosqlite.Connection, booking: Booking, starts_at: datetime, now: datetime
+) -> None:
     """Reminders wait in SQLite until due (see :func:`release_reminders`), so they survive restarts."""
     if booking.user_id is None:
         return
@@ -147,8 +189,12 @@ async def release_reminders(conn: aiosqlite.Connection, now: datetime) -> int:
         nearest[reminder.booking_id] = min(nearest.get(reminder.booking_id, reminder.hours), reminder.hours)
     queued = 0
     for reminder in due:
-        still_useful = (reminder.booking_state == "booked" and reminder.class_state == "scheduled"
-                        and reminder.starts_at > now and nearest[reminder.booking_id] == reminder.hours)
+        still_useful = (
+            reminder.booking_state == "booked"
+            and reminder.class_state == "scheduled"
+            and reminder.starts_at > now
+            and nearest[reminder.booking_id] == reminder.hours
+        )
         if not still_useful:
             await classes.set_reminder_state(conn, reminder.booking_id, reminder.hours, "dropped")
             continue
@@ -158,17 +204,27 @@ async def release_reminders(conn: aiosqlite.Connection, now: datetime) -> int:
         village = await places.get_village(conn, lesson.village_code)
         assert village is not None
         hours_left = max(1, round((lesson.starts_at - now) / timedelta(hours=1)))
-        await outbox.enqueue(conn, chat_id=booking.user_id, kind="class.reminder",
-                             params={**lesson_params(lesson, village), "hours": hours_left,
-                                     "attendee": booking.attendee_name, "booking": booking.id},
-                             now=now, dedup_key=f"booking:{booking.id}:reminder:{to_db(reminder.due_at)}")
+        await outbox.enqueue(
+            conn,
+            chat_id=booking.user_id,
+            kind="class.reminder",
+            params={
+                **lesson_params(lesson, village),
+                "hours": hours_left,
+                "attendee": booking.attendee_name,
+                "booking": booking.id,
+            },
+            now=now,
+            dedup_key=f"booking:{booking.id}:reminder:{to_db(reminder.due_at)}",
+        )
         await classes.set_reminder_state(conn, reminder.booking_id, reminder.hours, "sent")
         queued += 1
     return queued
 
 
-async def cancel_booking(conn: aiosqlite.Connection, booking_id: int, *, user_id: int, offer_minutes: int,
-                         now: datetime) -> Booking:
+async def cancel_booking(
+    conn: aiosqlite.Connection, booking_id: int, *, user_id: int, offer_minutes: int, now: datetime
+) -> Booking:
     booking = await classes.get_booking(conn, booking_id)
     if booking is None or booking.user_id != user_id or booking.state not in ("booked", "waiting", "offered"):
         raise ClassError("not_your_booking")
@@ -182,10 +238,17 @@ async def cancel_booking(conn: aiosqlite.Connection, booking_id: int, *, user_id
     return found
 
 
-async def offer_next_seat(conn: aiosqlite.Connection, class_id: int, offer_minutes: int, now: datetime) -> Booking | None:
+async def offer_next_seat(
+    conn: aiosqlite.Connection, class_id: int, offer_minutes: int, now: datetime
+) -> Booking | None:
     """A seat came free: the first person waiting gets it offered for a limited time."""
     lesson = await classes.get_lesson(conn, class_id)
-    if lesson is None or lesson.state != "scheduled" or lesson.taken >= lesson.capacity or lesson.starts_at <= now:
+    if (
+        lesson is None
+        or lesson.state != "scheduled"
+        or lesson.taken >= lesson.capacity
+        or lesson.starts_at <= now
+    ):
         return None
     waiting = await classes.bookings_of(conn, class_id, ("waiting",))
     if not waiting:
@@ -196,15 +259,31 @@ async def offer_next_seat(conn: aiosqlite.Connection, class_id: int, offer_minut
     village = await places.get_village(conn, lesson.village_code)
     assert village is not None
     if chosen.user_id is not None:
-        await outbox.enqueue(conn, chat_id=chosen.user_id, kind="class.offer",
-                             params={**lesson_params(lesson, village), "booking": chosen.id,
-                                     "until": until.isoformat(), "attendee": chosen.attendee_name},
-                             now=now, dedup_key=f"booking:{chosen.id}:offer:{to_db(now)}")
+        await outbox.enqueue(
+            conn,
+            chat_id=chosen.user_id,
+            kind="class.offer",
+            params={
+                **lesson_params(lesson, village),
+                "booking": chosen.id,
+                "until": until.isoformat(),
+                "attendee": chosen.attendee_name,
+            },
+            now=now,
+            dedup_key=f"booking:{chosen.id}:offer:{to_db(now)}",
+        )
     return chosen
 
 
-async def answer_offer(conn: aiosqlite.Connection, booking_id: int, *, user_id: int, accept: bool, offer_minutes: int,
-                       now: datetime) -> Booking:
+async def answer_offer(
+    conn: aiosqlite.Connection,
+    booking_id: int,
+    *,
+    user_id: int,
+    accept: bool,
+    offer_minutes: int,
+    now: datetime,
+) -> Booking:
     booking = await classes.get_booking(conn, booking_id)
     if booking is None or booking.user_id != user_id:
         raise ClassError("not_your_booking")
@@ -249,8 +328,9 @@ async def tick(conn: aiosqlite.Connection, *, offer_minutes: int, now: datetime)
     return TickResult(offers_passed_on=passed_on, reminders=await release_reminders(conn, now))
 
 
-async def cancel_lesson(conn: aiosqlite.Connection, class_id: int, *, trainer_id: int, is_admin: bool,
-                        now: datetime) -> int:
+async def cancel_lesson(
+    conn: aiosqlite.Connection, class_id: int, *, trainer_id: int, is_admin: bool, now: datetime
+) -> int:
     """The trainer cancels: everyone booked, offered or waiting is told. Returns how many."""
     lesson = await classes.get_lesson(conn, class_id)
     if lesson is None or lesson.state != "scheduled":
@@ -267,15 +347,27 @@ async def cancel_lesson(conn: aiosqlite.Connection, class_id: int, *, trainer_id
         await classes.drop_reminders(conn, booking.id)
         if booking.user_id is not None and booking.user_id not in told:
             told.add(booking.user_id)
-            await outbox.enqueue(conn, chat_id=booking.user_id, kind="class.cancelled",
-                                 params=lesson_params(lesson, village), now=now,
-                                 dedup_key=f"class:{class_id}:cancelled:{booking.user_id}")
+            await outbox.enqueue(
+                conn,
+                chat_id=booking.user_id,
+                kind="class.cancelled",
+                params=lesson_params(lesson, village),
+                now=now,
+                dedup_key=f"class:{class_id}:cancelled:{booking.user_id}",
+            )
     return len(told)
 
 
 async def change_lesson(
-    conn: aiosqlite.Connection, class_id: int, *, trainer_id: int, is_admin: bool, now: datetime,
-    starts_at: datetime | None = None, venue: str | None = None, capacity: int | None = None,
+    conn: aiosqlite.Connection,
+    class_id: int,
+    *,
+    trainer_id: int,
+    is_admin: bool,
+    now: datetime,
+    starts_at: datetime | None = None,
+    venue: str | None = None,
+    capacity: int | None = None,
     offer_minutes: int = 120,
 ) -> int:
     """Move a class in time or place, or change its seats. Returns how many people were told.
@@ -298,8 +390,14 @@ async def change_lesson(
     if new_capacity < lesson.taken:
         raise ClassError("below_booked")
     await classes.update_lesson(conn, class_id, starts_at=new_start, venue=new_venue, capacity=new_capacity)
-    await audit.record(conn, actor_id=trainer_id, subject=f"class:{class_id}", action="class.change",
-                       detail={"starts_at": to_db(new_start), "venue": new_venue, "capacity": new_capacity}, now=now)
+    await audit.record(
+        conn,
+        actor_id=trainer_id,
+        subject=f"class:{class_id}",
+        action="class.change",
+        detail={"starts_at": to_db(new_start), "venue": new_venue, "capacity": new_capacity},
+        now=now,
+    )
     for _seat in range(new_capacity - lesson.taken):
         if await offer_next_seat(conn, class_id, offer_minutes, now) is None:
             break
@@ -313,16 +411,27 @@ async def change_lesson(
         if booking.state == "booked" and new_start != lesson.starts_at:
             await classes.drop_reminders(conn, booking.id)
             await _schedule_reminders(conn, booking, new_start, now)
-        if booking.state == "offered" and booking.offered_until is not None and booking.offered_until > new_start:
+        if (
+            booking.state == "offered"
+            and booking.offered_until is not None
+            and booking.offered_until > new_start
+        ):
             await classes.set_booking(conn, booking.id, offered_until=new_start)
         if booking.user_id is not None and booking.user_id not in told:
             told.add(booking.user_id)
-            await outbox.enqueue(conn, chat_id=booking.user_id, kind="class.changed",
-                                 params=lesson_params(changed, village), now=now)
+            await outbox.enqueue(
+                conn,
+                chat_id=booking.user_id,
+                kind="class.changed",
+                params=lesson_params(changed, village),
+                now=now,
+            )
     return len(told)
 
 
-async def _trainers_lesson(conn: aiosqlite.Connection, class_id: int, trainer_id: int, is_admin: bool) -> Lesson:
+async def _trainers_lesson(
+    conn: aiosqlite.Connection, class_id: int, trainer_id: int, is_admin: bool
+) -> Lesson:
     lesson = await classes.get_lesson(conn, class_id)
     if lesson is None:
         raise ClassError("not_open")
@@ -331,7 +440,9 @@ async def _trainers_lesson(conn: aiosqlite.Connection, class_id: int, trainer_id
     return lesson
 
 
-async def toggle_attendance(conn: aiosqlite.Connection, booking_id: int, *, trainer_id: int, is_admin: bool) -> Booking:
+async def toggle_attendance(
+    conn: aiosqlite.Connection, booking_id: int, *, trainer_id: int, is_admin: bool
+) -> Booking:
     """Tapping an attendee: unmarked → present → absent → present …"""
     booking = await classes.get_booking(conn, booking_id)
     if booking is None or booking.state != "booked":
@@ -339,14 +450,24 @@ async def toggle_attendance(conn: aiosqlite.Connection, booking_id: int, *, trai
     lesson = await _trainers_lesson(conn, booking.class_id, trainer_id, is_admin)
     if lesson.state == "cancelled":
         raise ClassError("not_open")
-    await classes.set_booking(conn, booking_id, attendance="absent" if booking.attendance == "present" else "present")
+    await classes.set_booking(
+        conn, booking_id, attendance="absent" if booking.attendance == "present" else "present"
+    )
     updated = await classes.get_booking(conn, booking_id)
     assert updated is not None
     return updated
 
 
-async def add_walk_in(conn: aiosqlite.Connection, class_id: int, *, name: str, age_group: str, trainer_id: int,
-                      is_admin: bool, now: datetime) -> Booking:
+async def add_walk_in(
+    conn: aiosqlite.Connection,
+    class_id: int,
+    *,
+    name: str,
+    age_group: str,
+    trainer_id: int,
+    is_admin: bool,
+    now: datetime,
+) -> Booking:
     """Someone without Telegram came: on the roster, present."""
     lesson = await _trainers_lesson(conn, class_id, trainer_id, is_admin)
     if lesson.state == "cancelled":
@@ -354,9 +475,18 @@ async def add_walk_in(conn: aiosqlite.Connection, class_id: int, *, name: str, a
     cleaned = name.strip()[:MAX_NAME]
     if len(cleaned) < 2 or age_group not in classes.AGE_GROUPS:
         raise ClassError("bad_name")
-    return await classes.add_booking(conn, class_id=class_id, user_id=None, attendee_name=cleaned,
-                                     age_group=age_group, state="booked", now=now, source_key=None, walk_in=True,
-                                     attendance="present")
+    return await classes.add_booking(
+        conn,
+        class_id=class_id,
+        user_id=None,
+        attendee_name=cleaned,
+        age_group=age_group,
+        state="booked",
+        now=now,
+        source_key=None,
+        walk_in=True,
+        attendance="present",
+    )
 
 
 @dataclass(frozen=True)
@@ -367,7 +497,9 @@ class Summary:
     walk_ins: int
 
 
-async def close_lesson(conn: aiosqlite.Connection, class_id: int, *, trainer_id: int, is_admin: bool) -> Summary:
+async def close_lesson(
+    conn: aiosqlite.Connection, class_id: int, *, trainer_id: int, is_admin: bool
+) -> Summary:
     """Close the register: everyone not marked present is a no-show."""
     lesson = await _trainers_lesson(conn, class_id, trainer_id, is_admin)
     if lesson.state == "cancelled":
@@ -381,9 +513,12 @@ async def close_lesson(conn: aiosqlite.Connection, class_id: int, *, trainer_id:
         await classes.drop_reminders(conn, booking.id)
     await classes.set_lesson_state(conn, class_id, "closed")
     present = [b for b in roster if b.attendance == "present"]
-    return Summary(present=len(present), no_shows=len(roster) - len(present),
-                   seniors=sum(1 for b in present if b.age_group == "60plus"),
-                   walk_ins=sum(1 for b in present if b.walk_in))
+    return Summary(
+        present=len(present),
+        no_shows=len(roster) - len(present),
+        seniors=sum(1 for b in present if b.age_group == "60plus"),
+        walk_ins=sum(1 for b in present if b.walk_in),
+    )
 
 
 @dataclass(frozen=True)
@@ -412,8 +547,10 @@ async def numbers(conn: aiosqlite.Connection, trainer_id: int | None) -> dict[st
             if row["attendance"] == "present":
                 present[code] += 1
                 seniors[code] += row["age_group"] == "60plus"
-        result[level] = [AreaNumbers(code, present[code], seniors[code], present[code] / total[code])
-                         for code in sorted(total, key=lambda c: -present[c])]
+        result[level] = [
+            AreaNumbers(code, present[code], seniors[code], present[code] / total[code])
+            for code in sorted(total, key=lambda c: -present[c])
+        ]
     return result
 
 
@@ -428,11 +565,20 @@ def calendar_file(lesson: Lesson, village_name: str, summary: str, now: datetime
 
     ends = lesson.starts_at + timedelta(minutes=lesson.minutes)
     lines = [
-        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//AuylNet//Classes//KK", "CALSCALE:GREGORIAN", "METHOD:PUBLISH",
-        "BEGIN:VEVENT", f"UID:class-{lesson.id}@auylnet", f"DTSTAMP:{stamp(now)}",
-        f"DTSTART:{stamp(lesson.starts_at)}", f"DTEND:{stamp(ends)}",
-        f"SUMMARY:{escape(summary)}", f"LOCATION:{escape(lesson.venue + ', ' + village_name)}",
-        "END:VEVENT", "END:VCALENDAR",
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//AuylNet//Classes//KK",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        "BEGIN:VEVENT",
+        f"UID:class-{lesson.id}@auylnet",
+        f"DTSTAMP:{stamp(now)}",
+        f"DTSTART:{stamp(lesson.starts_at)}",
+        f"DTEND:{stamp(ends)}",
+        f"SUMMARY:{escape(summary)}",
+        f"LOCATION:{escape(lesson.venue + ', ' + village_name)}",
+        "END:VEVENT",
+        "END:VCALENDAR",
     ]
     return ("\r\n".join(_fold(line) for line in lines) + "\r\n").encode("utf-8")
 

@@ -71,8 +71,12 @@ async def prepare_database(db_path: Path, clock: Clock) -> None:
             for persona in PERSONAS:
                 if persona.role is not None:
                     await users.grant_role(
-                        tx, user_id=persona.id, role=persona.role, scope=persona.scope,
-                        actor_id=None, now=clock.now(),
+                        tx,
+                        user_id=persona.id,
+                        role=persona.role,
+                        scope=persona.scope,
+                        actor_id=None,
+                        now=clock.now(),
                     )
             # Personas start with their Telegram names; languages are chosen in the chat.
             for persona in PERSONAS:
@@ -94,9 +98,15 @@ async def prepare_database(db_path: Path, clock: Clock) -> None:
 def demo_lesson(clock: Clock) -> NewLesson:
     """Smartphone basics in Баянауыл, the day after tomorrow at 10:00 Almaty time."""
     day = (clock.now().astimezone(ALMATY) + timedelta(days=2)).date()
-    return NewLesson(village_code=BAYANAUL, venue="№1 орта мектеп, 12-кабинет",
-                     starts_at=datetime(day.year, day.month, day.day, 10, 0, tzinfo=ALMATY), minutes=90,
-                     topic="smartphone", language="kk", capacity=12)
+    return NewLesson(
+        village_code=BAYANAUL,
+        venue="№1 орта мектеп, 12-кабинет",
+        starts_at=datetime(day.year, day.month, day.day, 10, 0, tzinfo=ALMATY),
+        minutes=90,
+        topic="smartphone",
+        language="kk",
+        capacity=12,
+    )
 
 
 async def run_demo(
@@ -121,7 +131,9 @@ async def run_demo(
         async with SandboxClient(sandbox.url) as client:
             for persona in PERSONAS:
                 await client.user(
-                    persona.first_name, id=persona.id, last_name=persona.last_name,
+                    persona.first_name,
+                    id=persona.id,
+                    last_name=persona.last_name,
                     language_code=persona.language_code,
                 )
             staff = [p.id for p in PERSONAS if p.role in ("staff", "admin")]

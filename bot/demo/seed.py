@@ -19,7 +19,11 @@ OBJECTS_SAMPLE = DEMO_DATA / "objects_sample.csv"
 
 async def seed_demo(db: Database) -> None:
     """Load the sample classifier, plan and objects; running it again changes nothing."""
-    for run, path in ((import_kato, KATO_SAMPLE), (import_plan, PLAN_SAMPLE), (import_objects, OBJECTS_SAMPLE)):
+    for run, path in (
+        (import_kato, KATO_SAMPLE),
+        (import_plan, PLAN_SAMPLE),
+        (import_objects, OBJECTS_SAMPLE),
+    ):
         result = await run(db, path)
         if not result.ok:
             raise RuntimeError(result.summary())

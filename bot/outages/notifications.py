@@ -86,32 +86,55 @@ def alert(t: Translator, params: Mapping[str, Any]) -> Rendered:
 
 @renderer("outage.escalated")
 def escalated(t: Translator, params: Mapping[str, Any]) -> Rendered:
-    head = t.n_("⏰ Nobody has taken this outage for {n} minute.", "⏰ Nobody has taken this outage for {n} minutes.",
-                int(params["minutes"]))
-    return Rendered(head + "\n\n" + alert_text(t, params),
-                    staff_keyboard(t, int(params["incident"]), str(params["state"])))
+    head = t.n_(
+        "⏰ Nobody has taken this outage for {n} minute.",
+        "⏰ Nobody has taken this outage for {n} minutes.",
+        int(params["minutes"]),
+    )
+    return Rendered(
+        head + "\n\n" + alert_text(t, params),
+        staff_keyboard(t, int(params["incident"]), str(params["state"])),
+    )
 
 
 @renderer("outage.state")
 def state_changed(t: Translator, params: Mapping[str, Any]) -> Rendered:
-    return Rendered(t._("Ticket {number} ({village}): {state}.", number=str(params["number"]),
-                        village=t.pick(params["village"]), state=t._(STATE_NAMES[str(params["state"])])))
+    return Rendered(
+        t._(
+            "Ticket {number} ({village}): {state}.",
+            number=str(params["number"]),
+            village=t.pick(params["village"]),
+            state=t._(STATE_NAMES[str(params["state"])]),
+        )
+    )
 
 
 @renderer("outage.resolved")
 def resolved(t: Translator, params: Mapping[str, Any]) -> Rendered:
-    text = t._("Ticket {number} ({village}): resolved — {result}. Is it working now?",
-               number=str(params["number"]), village=t.pick(params["village"]),
-               result=t._(RESOLUTION_NAMES[str(params["resolution"] or "other")]))
+    text = t._(
+        "Ticket {number} ({village}): resolved — {result}. Is it working now?",
+        number=str(params["number"]),
+        village=t.pick(params["village"]),
+        result=t._(RESOLUTION_NAMES[str(params["resolution"] or "other")]),
+    )
     incident = int(params["incident"])
-    keyboard = InlineKeyboardMarkup([[
-        _button(t._("👍 Yes, it works"), FixedCb(incident=incident, working=True)),
-        _button(t._("👎 No, still down"), FixedCb(incident=incident, working=False)),
-    ]])
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                _button(t._("👍 Yes, it works"), FixedCb(incident=incident, working=True)),
+                _button(t._("👎 No, still down"), FixedCb(incident=incident, working=False)),
+            ]
+        ]
+    )
     return Rendered(text, keyboard)
 
 
 @renderer("outage.reopened")
 def reopened(t: Translator, params: Mapping[str, Any]) -> Rendered:
-    return Rendered(t._("Ticket {number} ({village}) is open again: engineers are informed.",
-                        number=str(params["number"]), village=t.pick(params["village"])))
+    return Rendered(
+        t._(
+            "Ticket {number} ({village}) is open again: engineers are informed.",
+            number=str(params["number"]),
+            village=t.pick(params["village"]),
+        )
+    )

@@ -74,12 +74,24 @@ async def file_report(
     recent = await outages.reports_since(conn, new.user_id, now - timedelta(hours=1))
     if len(recent) >= settings.reports_per_hour:
         raise OutageError("too_many", until=recent[0] + timedelta(hours=1))
-    incident_id = open_incident.id if open_incident else await outages.create_incident(
-        conn, new.village_code, new.kind, now)
+    incident_id = (
+        open_incident.id
+        if open_incident
+        else await outages.create_incident(conn, new.village_code, new.kind, now)
+    )
     report = await outages.add_report(
-        conn, incident_id=incident_id, user_id=new.user_id, village_code=new.village_code, kind=new.kind,
-        since=new.since, description=new.description, photo_file_id=new.photo_file_id, latitude=new.latitude,
-        longitude=new.longitude, source_key=source_key, now=now,
+        conn,
+        incident_id=incident_id,
+        user_id=new.user_id,
+        village_code=new.village_code,
+        kind=new.kind,
+        since=new.since,
+        description=new.description,
+        photo_file_id=new.photo_file_id,
+        latitude=new.latitude,
+        longitude=new.longitude,
+        source_key=source_key,
+        now=now,
     )
     await outages.update_incident(conn, incident_id)  # a new report is a change staff should see
     newly_mass = await _flag_mass_outage(conn, incident_id, village.district_code, settings, now)
@@ -132,7 +144,9 @@ async def staff_chats(conn: aiosqlite.Connection, village_code: str, settings: S
     return chats
 
 
-def alert_params(incident: Incident, village: places.Village, district: places.Area | None) -> dict[str, object]:
+def alert_params(
+    incident: Incident, village: places.Village, district: places.Area | None
+) -> dict[str, object]:
     return {
         "incident": incident.id,
         "village": {"kk": village.name_kk, "ru": village.name_ru},
@@ -149,7 +163,9 @@ def alert_params(incident: Incident, village: places.Village, district: places.A
     }
 
 
-async def alert_staff(conn: aiosqlite.Connection, incident: Incident, settings: Settings, now: datetime) -> None:
+async def alert_staff(
+    conn: aiosqlite.Connection, incident: Incident, settings: Settings, now: datetime
+) -> None:
     """One alert per staff chat per incident, edited in place (outbox slot) as the incident changes."""
     village = await places.get_village(conn, incident.village_code)
     assert village is not None
@@ -159,9 +175,15 @@ async def alert_staff(conn: aiosqlite.Connection, incident: Incident, settings: 
         taker = await users.get_account(conn, incident.taken_by)
         params["taken_by_name"] = taker.full_name if taker else str(incident.taken_by)
     for chat_id in await staff_chats(conn, incident.village_code, settings):
-        await outbox.enqueue(conn, chat_id=chat_id, kind="outage.alert", params=params, now=now,
-                             dedup_key=f"incident:{incident.id}:v{incident.version}:chat:{chat_id}",
-                             slot=f"incident:{incident.id}")
+        await outbox.enqueue(
+            conn,
+            chat_id=chat_id,
+            kind="outage.alert",
+            params=params,
+            now=now,
+            dedup_key=f"incident:{incident.id}:v{incident.version}:chat:{chat_id}",
+            slot=f"incident:{incident.id}",
+        )
 
 
 async def tell_reporters(
@@ -173,11 +195,22 @@ async def tell_reporters(
     for user_id, report_id in await outages.reporters(conn, incident.id):
         if user_id == skip:
             continue
-        params = {"incident": incident.id, "number": f"AN-{report_id:06d}", "state": incident.state,
-                  "resolution": incident.resolution, "village": {"kk": village.name_kk, "ru": village.name_ru},
-                  "kind": incident.kind}
-        if await outbox.enqueue(conn, chat_id=user_id, kind=kind, params=params, now=now,
-                                dedup_key=f"incident:{incident.id}:v{incident.version}:{kind}:user:{user_id}"):
+        params = {
+            "incident": incident.id,
+            "number": f"AN-{report_id:06d}",
+            "state": incident.state,
+            "resolution": incident.resolution,
+            "village": {"kk": village.name_kk, "ru": village.name_ru},
+            "kind": incident.kind,
+        }
+        if await outbox.enqueue(
+            conn,
+            chat_id=user_id,
+            kind=kind,
+            params=params,
+            now=now,
+            dedup_key=f"incident:{incident.id}:v{incident.version}:{kind}:user:{user_id}",
+        ):
             count += 1
     return count
 
@@ -189,7 +222,9 @@ async def _staff_incident(conn: aiosqlite.Connection, incident_id: int) -> Incid
     return incident
 
 
-async def take(conn: aiosqlite.Connection, incident_id: int, staff_id: int, settings: Settings, now: datetime) -> Incident:
+async def take(
+    conn: aiosqlite.Connection, incident_id: int, staff_id: int, settings: Settings, now: datetime
+) -> Incident:
     incident = await _staff_incident(conn, incident_id)
     if incident.state == "resolved":
         raise OutageError("already_resolved")
@@ -200,34 +235,55 @@ async def take(conn: aiosqlite.Connection, incident_id: int, staff_id: int, sett
     return await _after_change(conn, incident_id, settings, now, "outage.state")
 
 
-async def start_work(conn: aiosqlite.Connection, incident_id: int, staff_id: int, settings: Settings,
-                     now: datetime) -> Incident:
+async def start_work(
+    conn: aiosqlite.Connection, incident_id: int, staff_id: int, settings: Settings, now: datetime
+) -> Incident:
     incident = await _staff_incident(conn, incident_id)
     if incident.state == "resolved":
         raise OutageError("already_resolved")
     if incident.taken_by not in (None, staff_id):
         raise OutageError("taken_by_other", by=incident.taken_by)
     if incident.state != "in_progress":
-        await outages.update_incident(conn, incident_id, state="in_progress", taken_by=staff_id,
-                                      taken_at=incident.taken_at or now)
+        await outages.update_incident(
+            conn, incident_id, state="in_progress", taken_by=staff_id, taken_at=incident.taken_at or now
+        )
     return await _after_change(conn, incident_id, settings, now, "outage.state")
 
 
-async def resolve(conn: aiosqlite.Connection, incident_id: int, staff_id: int, reason: str, settings: Settings,
-                  now: datetime) -> Incident:
+async def resolve(
+    conn: aiosqlite.Connection,
+    incident_id: int,
+    staff_id: int,
+    reason: str,
+    settings: Settings,
+    now: datetime,
+) -> Incident:
     incident = await _staff_incident(conn, incident_id)
     if reason not in outages.RESOLUTIONS:
         raise OutageError("bad_choice")
     if incident.state == "resolved":
         raise OutageError("already_resolved")
-    await outages.update_incident(conn, incident_id, state="resolved", resolved_by=staff_id, resolved_at=now,
-                                  resolution=reason, taken_by=incident.taken_by or staff_id,
-                                  taken_at=incident.taken_at or now)
+    await outages.update_incident(
+        conn,
+        incident_id,
+        state="resolved",
+        resolved_by=staff_id,
+        resolved_at=now,
+        resolution=reason,
+        taken_by=incident.taken_by or staff_id,
+        taken_at=incident.taken_at or now,
+    )
     return await _after_change(conn, incident_id, settings, now, "outage.resolved")
 
 
-async def answer_working(conn: aiosqlite.Connection, incident_id: int, user_id: int, working: bool,
-                         settings: Settings, now: datetime) -> Incident:
+async def answer_working(
+    conn: aiosqlite.Connection,
+    incident_id: int,
+    user_id: int,
+    working: bool,
+    settings: Settings,
+    now: datetime,
+) -> Incident:
     """A reporter says whether it works now; "no" reopens a resolved incident."""
     incident = await _staff_incident(conn, incident_id)
     if await outages.report_of(conn, incident_id, user_id) is None:
@@ -236,15 +292,32 @@ async def answer_working(conn: aiosqlite.Connection, incident_id: int, user_id: 
         return incident
     if await outages.open_incident_for(conn, incident.village_code, incident.kind) is not None:
         return incident  # someone already reopened it or reported afresh
-    await outages.update_incident(conn, incident_id, state="open", resolved_at=None, resolved_by=None,
-                                  resolution=None, taken_by=None, taken_at=None, escalated_at=None,
-                                  reopened=incident.reopened + 1, reopened_at=now)
+    await outages.update_incident(
+        conn,
+        incident_id,
+        state="open",
+        resolved_at=None,
+        resolved_by=None,
+        resolution=None,
+        taken_by=None,
+        taken_at=None,
+        escalated_at=None,
+        reopened=incident.reopened + 1,
+        reopened_at=now,
+    )
     # The one who pressed «No» is answered on the button; the notice is for the other reporters.
     return await _after_change(conn, incident_id, settings, now, "outage.reopened", skip=user_id)
 
 
-async def _after_change(conn: aiosqlite.Connection, incident_id: int, settings: Settings, now: datetime,
-                        resident_kind: str, *, skip: int | None = None) -> Incident:
+async def _after_change(
+    conn: aiosqlite.Connection,
+    incident_id: int,
+    settings: Settings,
+    now: datetime,
+    resident_kind: str,
+    *,
+    skip: int | None = None,
+) -> Incident:
     incident = await outages.get_incident(conn, incident_id)
     assert incident is not None
     await alert_staff(conn, incident, settings, now)
@@ -264,16 +337,22 @@ async def check_service_levels(conn: aiosqlite.Connection, settings: Settings, n
         assert village is not None
         district = await places.get_area(conn, village.district_code)
         for admin_id in sorted(admins):
-            await outbox.enqueue(conn, chat_id=admin_id, kind="outage.escalated",
-                                 params={**alert_params(incident, village, district),
-                                         "minutes": settings.take_within_minutes},
-                                 now=now, dedup_key=f"incident:{incident_id}:escalated:{now.isoformat()}:{admin_id}")
+            await outbox.enqueue(
+                conn,
+                chat_id=admin_id,
+                kind="outage.escalated",
+                params={**alert_params(incident, village, district), "minutes": settings.take_within_minutes},
+                now=now,
+                dedup_key=f"incident:{incident_id}:escalated:{now.isoformat()}:{admin_id}",
+            )
     return len(late)
 
 
 def is_overdue(incident: Incident, settings: Settings, now: datetime) -> bool:
     if incident.state == "resolved":
         return False
-    if incident.state == "open" and now - incident.clock_start > timedelta(minutes=settings.take_within_minutes):
+    if incident.state == "open" and now - incident.clock_start > timedelta(
+        minutes=settings.take_within_minutes
+    ):
         return True
     return now - incident.clock_start > timedelta(hours=settings.resolve_within_hours)

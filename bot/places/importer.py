@@ -51,8 +51,10 @@ class ImportResult:
             more = len(self.errors) - len(shown)
             tail = [f"… and {more} more"] if more else []
             return "\n".join([f"{self.kind}: {len(self.errors)} errors, nothing imported", *shown, *tail])
-        return (f"{self.kind}: {self.rows} rows — {self.added} added, {self.changed} changed,"
-                f" {self.unchanged} unchanged")
+        return (
+            f"{self.kind}: {self.rows} rows — {self.added} added, {self.changed} changed,"
+            f" {self.unchanged} unchanged"
+        )
 
 
 class KatoRow(BaseModel):
@@ -125,8 +127,13 @@ class PlanRow(BaseModel):
     def _coordinates(self) -> PlanRow:
         if (self.latitude is None) != (self.longitude is None):
             raise ValueError("give both latitude and longitude, or neither")
-        if self.latitude is not None and self.longitude is not None and not (
-            LATITUDES[0] <= self.latitude <= LATITUDES[1] and LONGITUDES[0] <= self.longitude <= LONGITUDES[1]
+        if (
+            self.latitude is not None
+            and self.longitude is not None
+            and not (
+                LATITUDES[0] <= self.latitude <= LATITUDES[1]
+                and LONGITUDES[0] <= self.longitude <= LONGITUDES[1]
+            )
         ):
             raise ValueError("coordinates are outside Kazakhstan")
         if self.planned_quarter is not None and self.planned_year is None:
@@ -201,7 +208,10 @@ async def read_input(source: Path | bytes) -> bytes:
 
 
 def validate(
-    data: bytes, model: type[Row], required: set[str], result: ImportResult,
+    data: bytes,
+    model: type[Row],
+    required: set[str],
+    result: ImportResult,
     identity: Callable[[Row], str] | None = None,
 ) -> list[tuple[int, Row]]:
     """Rows that pass the model, with their line numbers; problems go to ``result.errors``.
@@ -223,7 +233,9 @@ def validate(
     for line, raw in rows:
         result.rows += 1
         try:
-            valid.append((line, model.model_validate({k: v for k, v in raw.items() if k in model.model_fields})))
+            valid.append(
+                (line, model.model_validate({k: v for k, v in raw.items() if k in model.model_fields}))
+            )
         except ValidationError as error:
             for problem in error.errors():
                 where = ".".join(str(part) for part in problem["loc"]) or "row"
@@ -242,8 +254,13 @@ def validate(
 async def import_kato(db: Database, path: Path | bytes, clock: Clock | None = None) -> ImportResult:
     result = ImportResult("kato")
     data = await read_input(path)
-    rows = validate(data, KatoRow, {"kato", "level", "type_code", "name_ru", "name_kk"}, result,
-                    identity=lambda row: f"kato {row.kato}")
+    rows = validate(
+        data,
+        KatoRow,
+        {"kato", "level", "type_code", "name_ru", "name_kk"},
+        result,
+        identity=lambda row: f"kato {row.kato}",
+    )
     if result.errors:
         return result
     areas: dict[str, tuple[str, str | None, str, str]] = {}
@@ -254,16 +271,29 @@ async def import_kato(db: Database, path: Path | bytes, clock: Clock | None = No
         if row.level == "oblast":
             areas[code] = ("region", None, row.name_kk, row.name_ru)
         elif row.level == "district":
-            areas[code] = ("district", code[:2] + "0000000", display_area(row.name_kk, "kk"),
-                           display_area(row.name_ru, "ru"))
+            areas[code] = (
+                "district",
+                code[:2] + "0000000",
+                display_area(row.name_kk, "kk"),
+                display_area(row.name_ru, "ru"),
+            )
         elif row.level == "sub_district":
-            areas[code] = ("okrug", code[:4] + "00000", display_area(row.name_kk, "kk"),
-                           display_area(row.name_ru, "ru"))
+            areas[code] = (
+                "okrug",
+                code[:4] + "00000",
+                display_area(row.name_kk, "kk"),
+                display_area(row.name_ru, "ru"),
+            )
         else:
             okrug = code[:6] + "000"
-            villages[code] = (code[:2] + "0000000", code[:4] + "00000", okrug,
-                              display_settlement(row.name_kk, "kk"), display_settlement(row.name_ru, "ru"),
-                              row.kato_version)
+            villages[code] = (
+                code[:2] + "0000000",
+                code[:4] + "00000",
+                okrug,
+                display_settlement(row.name_kk, "kk"),
+                display_settlement(row.name_ru, "ru"),
+                row.kato_version,
+            )
     for code, (region, district, okrug, *_rest) in villages.items():
         if district not in areas:
             result.errors.append(f"{code}: its district {district} is not in the file")
@@ -273,13 +303,17 @@ async def import_kato(db: Database, path: Path | bytes, clock: Clock | None = No
     if result.errors:
         return result
     async with db.transaction() as tx:
-        existing_areas = {a.code: (a.level, a.parent, a.name_kk, a.name_ru) for a in await places.all_areas(tx)}
+        existing_areas = {
+            a.code: (a.level, a.parent, a.name_kk, a.name_ru) for a in await places.all_areas(tx)
+        }
         async with tx.execute(
             "SELECT code, region_code, district_code, okrug_code, name_kk, name_ru, kato_version FROM villages"
         ) as cursor:
             existing_villages = {row[0]: tuple(row[1:]) for row in await cursor.fetchall()}
         new_areas = [(code, *value) for code, value in areas.items() if existing_areas.get(code) != value]
-        new_villages = [(code, *value) for code, value in villages.items() if existing_villages.get(code) != value]
+        new_villages = [
+            (code, *value) for code, value in villages.items() if existing_villages.get(code) != value
+        ]
         await tx.executemany(
             "INSERT INTO areas (code, level, parent, name_kk, name_ru) VALUES (?, ?, ?, ?, ?)"
             " ON CONFLICT (code) DO UPDATE SET level = excluded.level, parent = excluded.parent,"
@@ -294,14 +328,16 @@ async def import_kato(db: Database, path: Path | bytes, clock: Clock | None = No
             new_villages,
         )
     result.added = sum(1 for code in areas if code not in existing_areas) + sum(
-        1 for code in villages if code not in existing_villages)
+        1 for code in villages if code not in existing_villages
+    )
     result.changed = len(new_areas) + len(new_villages) - result.added
     result.unchanged = len(areas) + len(villages) - len(new_areas) - len(new_villages)
     return result
 
 
-async def import_plan(db: Database, path: Path | bytes, clock: Clock | None = None,
-                      on_commit: Callable[[], None] | None = None) -> ImportResult:
+async def import_plan(
+    db: Database, path: Path | bytes, clock: Clock | None = None, on_commit: Callable[[], None] | None = None
+) -> ImportResult:
     result = ImportResult("plan")
     now = (clock or Clock()).now()
     data = await read_input(path)
@@ -312,20 +348,29 @@ async def import_plan(db: Database, path: Path | bytes, clock: Clock | None = No
         known = {v.code: v for v in await places.all_villages(tx)}
         for line, row in rows:
             if row.kato not in known:
-                result.errors.append(f"line {line}: kato: no settlement {row.kato} (import the classifier first)")
+                result.errors.append(
+                    f"line {line}: kato: no settlement {row.kato} (import the classifier first)"
+                )
         if result.errors:
             return result
         for _line, given in rows:
             village = known[given.kato]
             row = _with_current_values(given, village)
             change = RolloutChange(
-                stage=row.stage, planned_year=row.planned_year, planned_quarter=row.planned_quarter,
-                operator=row.operator, technology=row.technology, planned_technology=row.planned_technology,
+                stage=row.stage,
+                planned_year=row.planned_year,
+                planned_quarter=row.planned_quarter,
+                operator=row.operator,
+                technology=row.technology,
+                planned_technology=row.planned_technology,
                 note=row.note,
             )
             outcome = await change_rollout(tx, village, change, reason="plan_import", actor_id=None, now=now)
             details_changed = (village.latitude, village.longitude, village.population) != (
-                row.latitude, row.longitude, row.population)
+                row.latitude,
+                row.longitude,
+                row.population,
+            )
             if details_changed:
                 await tx.execute(
                     "UPDATE villages SET latitude = ?, longitude = ?, population = ? WHERE code = ?",
@@ -355,8 +400,13 @@ async def import_objects(db: Database, path: Path | bytes, clock: Clock | None =
     result = ImportResult("objects")
     now = (clock or Clock()).now()
     data = await read_input(path)
-    rows = validate(data, ObjectRow, {"kato", "kind", "name"}, result,
-                    identity=lambda row: f"{row.kind} «{row.name}» in {row.kato}")
+    rows = validate(
+        data,
+        ObjectRow,
+        {"kato", "kind", "name"},
+        result,
+        identity=lambda row: f"{row.kind} «{row.name}» in {row.kato}",
+    )
     if result.errors:
         return result
     async with db.transaction() as tx:
@@ -364,7 +414,9 @@ async def import_objects(db: Database, path: Path | bytes, clock: Clock | None =
             known = {row[0] for row in await cursor.fetchall()}
         for line, row in rows:
             if row.kato not in known:
-                result.errors.append(f"line {line}: kato: no settlement {row.kato} (import the classifier first)")
+                result.errors.append(
+                    f"line {line}: kato: no settlement {row.kato} (import the classifier first)"
+                )
         if result.errors:
             return result
         for _line, row in rows:

@@ -41,7 +41,10 @@ def _window(t: Translator, params: Mapping[str, Any]) -> str | None:
 @renderer("village.stage_changed")
 def stage_changed(t: Translator, params: Mapping[str, Any]) -> Rendered:
     village = t.pick(params["village"])
-    lines = [t._(STAGE_NEWS.get(str(params["stage"]), STAGE_NEWS["planned"]), village=village), _reason(t, params)]
+    lines = [
+        t._(STAGE_NEWS.get(str(params["stage"]), STAGE_NEWS["planned"]), village=village),
+        _reason(t, params),
+    ]
     window = _window(t, params) if params["stage"] in ("planned", "design", "construction") else None
     if window:
         lines.append(window)
@@ -53,15 +56,20 @@ def stage_changed(t: Translator, params: Mapping[str, Any]) -> Rendered:
 def window_changed(t: Translator, params: Mapping[str, Any]) -> Rendered:
     village = t.pick(params["village"])
     window = _window(t, params) or t._("The planned date is not set now.")
-    return Rendered("\n".join([t._("{village}: the planned date changed.", village=village), window,
-                               _reason(t, params)]))
+    return Rendered(
+        "\n".join([t._("{village}: the planned date changed.", village=village), window, _reason(t, params)])
+    )
 
 
 @renderer("village.object_online")
 def object_online(t: Translator, params: Mapping[str, Any]) -> Rendered:
     village = t.pick(params["village"])
-    return Rendered(t._(
-        "✅ {village}: {name} ({kind}) is online, {speed} Mbit/s.",
-        village=village, name=str(params["object"]), kind=t._(KIND_NAMES.get(str(params["kind"]), "other building")),
-        speed=float(params["speed"]),
-    ))
+    return Rendered(
+        t._(
+            "✅ {village}: {name} ({kind}) is online, {speed} Mbit/s.",
+            village=village,
+            name=str(params["object"]),
+            kind=t._(KIND_NAMES.get(str(params["kind"]), "other building")),
+            speed=float(params["speed"]),
+        )
+    )

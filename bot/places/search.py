@@ -35,7 +35,7 @@ class Place:
         return self.name_kk if language == "kk" else self.name_ru
 
     def where(self, language: str) -> str:
-        """"district, region" in the given language."""
+        """ "district, region" in the given language."""
         if language == "kk":
             return f"{self.district_kk}, {self.region_kk}"
         return f"{self.district_ru}, {self.region_ru}"
@@ -78,11 +78,23 @@ class VillageIndex:
             " ORDER BY v.code"
         ) as cursor:
             rows = await cursor.fetchall()
-        return cls([
-            Place(row[0], row[1], row[2], row[3] or "", row[4] or "", row[5] or "", row[6] or "", row[7],
-                  row[8], row[9])
-            for row in rows
-        ])
+        return cls(
+            [
+                Place(
+                    row[0],
+                    row[1],
+                    row[2],
+                    row[3] or "",
+                    row[4] or "",
+                    row[5] or "",
+                    row[6] or "",
+                    row[7],
+                    row[8],
+                    row[9],
+                )
+                for row in rows
+            ]
+        )
 
     def search(self, query: str, limit: int = 5) -> list[Match]:
         """The villages whose name is closest to ``query``, best first."""
@@ -91,8 +103,9 @@ class VillageIndex:
             return []
         # A plain ratio over whole names and their words is fast and forgiving enough once the
         # spelling differences are folded away.
-        found = process.extract(wanted, self._keys, scorer=fuzz.ratio, processor=None,
-                                limit=limit * 6, score_cutoff=MIN_SCORE)
+        found = process.extract(
+            wanted, self._keys, scorer=fuzz.ratio, processor=None, limit=limit * 6, score_cutoff=MIN_SCORE
+        )
         best: dict[int, float] = {}
         for key, score, slot in found:
             # An exact or prefix match beats a fuzzy one of the same WRatio.
@@ -100,14 +113,18 @@ class VillageIndex:
             bonus -= min(abs(len(key) - len(wanted)), 10) * 0.3
             for position in self._owners[slot]:
                 best[position] = max(best.get(position, 0.0), score + bonus)
-        ranked = sorted(best.items(), key=lambda item: (-item[1], self.places[item[0]].stage == "none",
-                                                        self.places[item[0]].code))
+        ranked = sorted(
+            best.items(),
+            key=lambda item: (-item[1], self.places[item[0]].stage == "none", self.places[item[0]].code),
+        )
         return [Match(self.places[position], round(score, 1)) for position, score in ranked[:limit]]
 
     def nearest(self, latitude: float, longitude: float, limit: int = 5) -> list[tuple[Place, float]]:
         """Villages with known coordinates, nearest first, with the distance in km."""
-        measured = [(place, distance_km(latitude, longitude, place.latitude or 0.0, place.longitude or 0.0))
-                    for place in self._located]
+        measured = [
+            (place, distance_km(latitude, longitude, place.latitude or 0.0, place.longitude or 0.0))
+            for place in self._located
+        ]
         measured.sort(key=lambda item: item[1])
         return measured[:limit]
 

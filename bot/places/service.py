@@ -30,8 +30,15 @@ REASONS: dict[str, str] = {
     "technology_changed": N_("the connection technology changed"),
     "other": N_("other reasons"),
 }
-STAFF_REASONS = ("plan_updated", "survey_done", "construction_started", "delayed_weather", "delayed_permits",
-                 "technology_changed", "other")
+STAFF_REASONS = (
+    "plan_updated",
+    "survey_done",
+    "construction_started",
+    "delayed_weather",
+    "delayed_permits",
+    "technology_changed",
+    "other",
+)
 
 
 @dataclass(frozen=True)
@@ -56,14 +63,23 @@ def _names(village: Village) -> dict[str, str]:
 
 
 async def notify_followers(
-    conn: aiosqlite.Connection, village: Village, kind: str, params: dict[str, object], key: str, now: datetime
+    conn: aiosqlite.Connection,
+    village: Village,
+    kind: str,
+    params: dict[str, object],
+    key: str,
+    now: datetime,
 ) -> int:
     """Queue one notification per follower, in the caller's transaction."""
     count = 0
     for user_id in await places.followers(conn, village.code):
         if await outbox.enqueue(
-            conn, chat_id=user_id, kind=kind, params={"village": _names(village), "code": village.code, **params},
-            now=now, dedup_key=f"{key}:user:{user_id}",
+            conn,
+            chat_id=user_id,
+            kind=kind,
+            params={"village": _names(village), "code": village.code, **params},
+            now=now,
+            dedup_key=f"{key}:user:{user_id}",
         ):
             count += 1
     return count
@@ -76,47 +92,85 @@ async def _last_change_id(conn: aiosqlite.Connection) -> int:
 
 
 async def change_rollout(
-    conn: aiosqlite.Connection, village: Village, change: RolloutChange, *, reason: str, actor_id: int | None,
+    conn: aiosqlite.Connection,
+    village: Village,
+    change: RolloutChange,
+    *,
+    reason: str,
+    actor_id: int | None,
     now: datetime,
 ) -> Outcome:
     """Apply a new stage/plan to a village: history with the reason, followers told."""
     outcome = Outcome()
     current = {
-        "stage": village.stage, "operator": village.operator, "technology": village.technology,
-        "planned_technology": village.planned_technology, "note": village.note,
+        "stage": village.stage,
+        "operator": village.operator,
+        "technology": village.technology,
+        "planned_technology": village.planned_technology,
+        "note": village.note,
         "window": _window(village.planned_year, village.planned_quarter),
     }
     wanted = {
-        "stage": change.stage, "operator": change.operator, "technology": change.technology,
-        "planned_technology": change.planned_technology, "note": change.note,
+        "stage": change.stage,
+        "operator": change.operator,
+        "technology": change.technology,
+        "planned_technology": change.planned_technology,
+        "note": change.note,
         "window": _window(change.planned_year, change.planned_quarter),
     }
     for name, value in wanted.items():
         if current[name] != value:
             outcome.fields.append(name)
-            await places.record_change(conn, village_code=village.code, field=name, old=current[name], new=value,
-                                       reason=reason, actor_id=actor_id, now=now)
+            await places.record_change(
+                conn,
+                village_code=village.code,
+                field=name,
+                old=current[name],
+                new=value,
+                reason=reason,
+                actor_id=actor_id,
+                now=now,
+            )
     if not outcome.fields:
         return outcome
     await conn.execute(
         "UPDATE villages SET stage = ?, planned_year = ?, planned_quarter = ?, operator = ?, technology = ?,"
         " planned_technology = ?, note = ? WHERE code = ?",
-        (change.stage, change.planned_year, change.planned_quarter, change.operator, change.technology,
-         change.planned_technology, change.note, village.code),
+        (
+            change.stage,
+            change.planned_year,
+            change.planned_quarter,
+            change.operator,
+            change.technology,
+            change.planned_technology,
+            change.note,
+            village.code,
+        ),
     )
     change_id = await _last_change_id(conn)
     if "stage" in outcome.fields:
         outcome.notified += await notify_followers(
-            conn, village, "village.stage_changed",
-            {"stage": change.stage, "old_stage": village.stage, "reason": reason,
-             "year": change.planned_year, "quarter": change.planned_quarter},
-            f"village:{village.code}:change:{change_id}", now,
+            conn,
+            village,
+            "village.stage_changed",
+            {
+                "stage": change.stage,
+                "old_stage": village.stage,
+                "reason": reason,
+                "year": change.planned_year,
+                "quarter": change.planned_quarter,
+            },
+            f"village:{village.code}:change:{change_id}",
+            now,
         )
     elif "window" in outcome.fields:
         outcome.notified += await notify_followers(
-            conn, village, "village.window_changed",
+            conn,
+            village,
+            "village.window_changed",
             {"year": change.planned_year, "quarter": change.planned_quarter, "reason": reason},
-            f"village:{village.code}:change:{change_id}", now,
+            f"village:{village.code}:change:{change_id}",
+            now,
         )
     return outcome
 
@@ -186,30 +240,65 @@ async def log_installation(
     cursor = await conn.execute(
         "INSERT INTO installations (village_code, object_id, staff_id, technology, speed_mbps, photo_file_id,"
         " latitude, longitude, created_at, updated_at, source_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (village.code, social.id, staff_id, new.technology, new.speed_mbps, new.photo_file_id, new.latitude,
-         new.longitude, to_db(now), to_db(now), source_key),
+        (
+            village.code,
+            social.id,
+            staff_id,
+            new.technology,
+            new.speed_mbps,
+            new.photo_file_id,
+            new.latitude,
+            new.longitude,
+            to_db(now),
+            to_db(now),
+            source_key,
+        ),
     )
     installation_id = cursor.lastrowid
     assert installation_id is not None
-    await audit.record(conn, actor_id=staff_id, subject=f"installation:{installation_id}", action="installation.log",
-                       detail={"object": social.id, "technology": new.technology, "speed_mbps": new.speed_mbps},
-                       now=now)
+    await audit.record(
+        conn,
+        actor_id=staff_id,
+        subject=f"installation:{installation_id}",
+        action="installation.log",
+        detail={"object": social.id, "technology": new.technology, "speed_mbps": new.speed_mbps},
+        now=now,
+    )
     if not was_online:
         await notify_followers(
-            conn, village, "village.object_online",
-            {"object": social.name, "kind": social.kind, "technology": new.technology, "speed": new.speed_mbps},
-            f"installation:{installation_id}", now,
+            conn,
+            village,
+            "village.object_online",
+            {
+                "object": social.name,
+                "kind": social.kind,
+                "technology": new.technology,
+                "speed": new.speed_mbps,
+            },
+            f"installation:{installation_id}",
+            now,
         )
     # Rule: the first building online makes the village "connected"; the technology follows the install.
     planned_technology = None if village.planned_technology == new.technology else village.planned_technology
-    technology = new.technology if village.technology in (None, "satellite", "radio", "mobile") else village.technology
+    technology = (
+        new.technology if village.technology in (None, "satellite", "radio", "mobile") else village.technology
+    )
     if village.stage != "connected" or technology != village.technology:
         await change_rollout(
-            conn, village,
-            RolloutChange(stage="connected", planned_year=village.planned_year,
-                          planned_quarter=village.planned_quarter, operator=village.operator,
-                          technology=technology, planned_technology=planned_technology, note=village.note),
-            reason="installed", actor_id=staff_id, now=now,
+            conn,
+            village,
+            RolloutChange(
+                stage="connected",
+                planned_year=village.planned_year,
+                planned_quarter=village.planned_quarter,
+                operator=village.operator,
+                technology=technology,
+                planned_technology=planned_technology,
+                note=village.note,
+            ),
+            reason="installed",
+            actor_id=staff_id,
+            now=now,
         )
     installation = await places.get_installation(conn, installation_id)
     assert installation is not None
@@ -241,8 +330,13 @@ async def _object_for(conn: aiosqlite.Connection, village: Village, new: NewInst
 
 
 async def correct_installation(
-    conn: aiosqlite.Connection, installation_id: int, *, staff_id: int, speed_mbps: float | None = None,
-    technology: str | None = None, now: datetime,
+    conn: aiosqlite.Connection,
+    installation_id: int,
+    *,
+    staff_id: int,
+    speed_mbps: float | None = None,
+    technology: str | None = None,
+    now: datetime,
 ) -> Installation:
     """The author may correct their own entry within 24 hours; the audit log keeps old and new values."""
     installation = await places.get_installation(conn, installation_id)
@@ -267,9 +361,14 @@ async def correct_installation(
         (new_speed, new_technology, installation.object_id),
     )
     await audit.record(
-        conn, actor_id=staff_id, subject=f"installation:{installation_id}", action="installation.correct",
-        detail={"old": {"speed_mbps": installation.speed_mbps, "technology": installation.technology},
-                "new": {"speed_mbps": new_speed, "technology": new_technology}},
+        conn,
+        actor_id=staff_id,
+        subject=f"installation:{installation_id}",
+        action="installation.correct",
+        detail={
+            "old": {"speed_mbps": installation.speed_mbps, "technology": installation.technology},
+            "new": {"speed_mbps": new_speed, "technology": new_technology},
+        },
         now=now,
     )
     corrected = await places.get_installation(conn, installation_id)
@@ -288,7 +387,9 @@ class VillageCard:
     following: bool
 
 
-async def village_card(conn: aiosqlite.Connection, code: str, viewer_id: int | None = None) -> VillageCard | None:
+async def village_card(
+    conn: aiosqlite.Connection, code: str, viewer_id: int | None = None
+) -> VillageCard | None:
     village = await places.get_village(conn, code)
     if village is None:
         return None

@@ -133,9 +133,16 @@ def add_routes(app: web.Application, world_key: web.AppKey[World]) -> None:
             }
         elif body.get("sticker"):
             emoji = str(body["sticker"])
-            content["sticker"] = {"file_id": f"CAACAgI{world.new_id():08d}", "file_unique_id": f"AgAD{world.new_id()}",
-                                  "type": "regular", "width": 512, "height": 512, "is_animated": False,
-                                  "is_video": False, "emoji": emoji}
+            content["sticker"] = {
+                "file_id": f"CAACAgI{world.new_id():08d}",
+                "file_unique_id": f"AgAD{world.new_id()}",
+                "type": "regular",
+                "width": 512,
+                "height": 512,
+                "is_animated": False,
+                "is_video": False,
+                "emoji": emoji,
+            }
         elif body.get("contact"):
             contact = body["contact"]
             content["contact"] = {

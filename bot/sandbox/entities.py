@@ -258,7 +258,7 @@ class _MarkdownV2:
         self.quote_start, self.quote_expandable = None, False
 
     def _expandable_mark(self) -> bool:
-        """"||" closing the last line of a quote makes the quote expandable."""
+        """ "||" closing the last line of a quote makes the quote expandable."""
         end = self.index + 2
         at_line_end = self.source[end : end + 1] in ("", "\n")
         if self.quote_start is None or not self.source.startswith("||", self.index) or not at_line_end:
@@ -282,7 +282,9 @@ class _MarkdownV2:
         end = source.find(quote, index + len(quote))
         if end < 0:
             what = "Pre" if fence else "Code"
-            raise EntityParseError(f"Can't find end of {what} entity at byte offset {_byte_offset(source, index)}")
+            raise EntityParseError(
+                f"Can't find end of {what} entity at byte offset {_byte_offset(source, index)}"
+            )
         body = source[index + len(quote) : end]
         language = None
         if fence and "\n" in body:

@@ -28,10 +28,16 @@ STATIC = Path(__file__).resolve().parent / "static"
 TOKEN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
 # Without the spec file, the parameters the sandbox's own methods cannot do without.
 _REQUIRED: dict[str, tuple[str, ...]] = {
-    "sendMessage": ("chat_id", "text"), "sendPhoto": ("chat_id", "photo"),
-    "sendDocument": ("chat_id", "document"), "sendLocation": ("chat_id", "latitude", "longitude"),
-    "sendChatAction": ("chat_id", "action"), "editMessageText": ("text",), "deleteMessage": ("chat_id", "message_id"),
-    "answerCallbackQuery": ("callback_query_id",), "getFile": ("file_id",), "setMyCommands": ("commands",),
+    "sendMessage": ("chat_id", "text"),
+    "sendPhoto": ("chat_id", "photo"),
+    "sendDocument": ("chat_id", "document"),
+    "sendLocation": ("chat_id", "latitude", "longitude"),
+    "sendChatAction": ("chat_id", "action"),
+    "editMessageText": ("text",),
+    "deleteMessage": ("chat_id", "message_id"),
+    "answerCallbackQuery": ("callback_query_id",),
+    "getFile": ("file_id",),
+    "setMyCommands": ("commands",),
     "setWebhook": ("url",),
 }
 WORLD: web.AppKey[World] = web.AppKey("world", World)

@@ -38,10 +38,17 @@ class Field:
     required: bool
 
 
-SHARED_MESSAGE_OPTIONS = frozenset({
-    "parse_mode", "disable_notification", "protect_content", "link_preview_options", "allow_paid_broadcast",
-    "message_effect_id", "allow_sending_without_reply",
-})
+SHARED_MESSAGE_OPTIONS = frozenset(
+    {
+        "parse_mode",
+        "disable_notification",
+        "protect_content",
+        "link_preview_options",
+        "allow_paid_broadcast",
+        "message_effect_id",
+        "allow_sending_without_reply",
+    }
+)
 _SCALARS = {"String", "Integer", "Float", "Boolean", "True", "InputFile"}
 
 
@@ -311,11 +318,28 @@ def _scalar(value: Any, kind: str, path: str, *, from_form: bool) -> Any:
     raise SpecError(f"unknown type {kind}")
 
 
-_INTEGERS = {"chat_id", "message_id", "offset", "limit", "timeout", "max_connections", "cache_time",
-             "message_thread_id", "user_id"}
+_INTEGERS = {
+    "chat_id",
+    "message_id",
+    "offset",
+    "limit",
+    "timeout",
+    "max_connections",
+    "cache_time",
+    "message_thread_id",
+    "user_id",
+}
 _FLOATS = {"latitude", "longitude", "horizontal_accuracy"}
-_JSON = {"reply_markup", "entities", "caption_entities", "reply_parameters", "link_preview_options",
-         "commands", "scope", "allowed_updates"}
+_JSON = {
+    "reply_markup",
+    "entities",
+    "caption_entities",
+    "reply_parameters",
+    "link_preview_options",
+    "commands",
+    "scope",
+    "allowed_updates",
+}
 
 
 def coerce_without_spec(params: dict[str, Any]) -> dict[str, Any]:

@@ -221,7 +221,7 @@ class World:
         if chat_id is None:
             return self.events[after:]
         found = self.chat_events.get(chat_id, [])
-        return found[bisect.bisect_right(found, after, key=lambda event: event["seq"]):]
+        return found[bisect.bisect_right(found, after, key=lambda event: event["seq"]) :]
 
     async def wait_for_events(self, after: int, chat_id: int | None, timeout: float) -> list[dict[str, Any]]:
         """Events after ``after`` (of one chat, or all), waiting up to ``timeout`` for the first."""

@@ -46,7 +46,11 @@ async def test_every_answer_is_a_valid_bot_api_object(
         spec.check_object("User", await call("getMe"))
         aigul = await client.user("Айгүл", username="aigul", language_code="kk")
         await aigul.send("/start")
-        keyboard = {"inline_keyboard": [[{"text": "Иә", "callback_data": "yes"}, {"text": "Сайт", "url": "https://example.kz"}]]}
+        keyboard = {
+            "inline_keyboard": [
+                [{"text": "Иә", "callback_data": "yes"}, {"text": "Сайт", "url": "https://example.kz"}]
+            ]
+        }
         sent = await call(
             "sendMessage",
             chat_id=aigul.id,
@@ -65,10 +69,14 @@ async def test_every_answer_is_a_valid_bot_api_object(
             "Message",
             await call("editMessageText", chat_id=aigul.id, message_id=sent["message_id"], text="Жақсы"),
         )
-        spec.check_object("Message", await call("sendPhoto", chat_id=aigul.id, photo=JPEG_HEADER, caption="c"))
+        spec.check_object(
+            "Message", await call("sendPhoto", chat_id=aigul.id, photo=JPEG_HEADER, caption="c")
+        )
         document = await call("sendDocument", chat_id=aigul.id, document=b"kato;stage\n")
         spec.check_object("Message", document)
-        spec.check_object("Message", await call("sendLocation", chat_id=aigul.id, latitude=52.3, longitude=76.9))
+        spec.check_object(
+            "Message", await call("sendLocation", chat_id=aigul.id, latitude=52.3, longitude=76.9)
+        )
         spec.check_object("File", await call("getFile", file_id=document["document"]["file_id"]))
         await aigul.send_photo(JPEG_HEADER, caption="бағана")
         await aigul.send_document("plan.csv", b"a;b\n")
@@ -93,7 +101,9 @@ async def test_the_command_menu_is_resolved_as_telegram_does(strict_sandbox: Run
         aigul = await client.user("Айгүл")
         group = await client.group("Staff", [aigul])
         await call("setMyCommands", commands=[{"command": "start", "description": "Start"}])
-        await call("setMyCommands", commands=[{"command": "start", "description": "Бастау"}], language_code="kk")
+        await call(
+            "setMyCommands", commands=[{"command": "start", "description": "Бастау"}], language_code="kk"
+        )
         await call(
             "setMyCommands",
             commands=[{"command": "outages", "description": "Outages"}],
@@ -106,7 +116,9 @@ async def test_the_command_menu_is_resolved_as_telegram_does(strict_sandbox: Run
         )
         assert await client.commands("ru") == [{"command": "start", "description": "Start"}]
         assert await client.commands("kk") == [{"command": "start", "description": "Бастау"}]
-        assert await client.commands("kk", chat_id=group.id) == [{"command": "outages", "description": "Outages"}]
+        assert await client.commands("kk", chat_id=group.id) == [
+            {"command": "outages", "description": "Outages"}
+        ]
         assert await client.commands("kk", chat_id=aigul.id) == [{"command": "mine", "description": "Mine"}]
         scoped = await call("getMyCommands", scope={"type": "chat", "chat_id": aigul.id})
         assert scoped == [{"command": "mine", "description": "Mine"}]

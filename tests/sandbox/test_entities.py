@@ -27,8 +27,17 @@ def test_html_tags_telegram_allows() -> None:
     text, entities = parse(source, "HTML")
     assert text == "abcdefghij👍"
     assert [e["type"] for e in entities] == [
-        "bold", "italic", "underline", "strikethrough", "spoiler", "spoiler", "text_link", "code", "pre",
-        "expandable_blockquote", "custom_emoji",
+        "bold",
+        "italic",
+        "underline",
+        "strikethrough",
+        "spoiler",
+        "spoiler",
+        "text_link",
+        "code",
+        "pre",
+        "expandable_blockquote",
+        "custom_emoji",
     ]
     assert entities[6]["url"] == "https://x.kz/?a=1&b=2"
     assert entities[8] == {"type": "pre", "offset": 8, "length": 1, "language": "python"}
@@ -54,7 +63,13 @@ def test_markdown_v2_entities() -> None:
     text, entities = parse(r"*Шақат* _i_ __u__ ~s~ ||p|| `c` [сайт](https://x.kz/a\)b) 2\.5", "MarkdownV2")
     assert text == "Шақат i u s p c сайт 2.5"
     assert [e["type"] for e in entities] == [
-        "bold", "italic", "underline", "strikethrough", "spoiler", "code", "text_link",
+        "bold",
+        "italic",
+        "underline",
+        "strikethrough",
+        "spoiler",
+        "code",
+        "text_link",
     ]
     assert entities[-1] == {"type": "text_link", "offset": 16, "length": 4, "url": "https://x.kz/a)b"}
 
