@@ -1,25 +1,52 @@
-"""Build the PTB Application from settings."""
+"""Build the PTB Application from settings: the one place where the parts are put together.
+
+At start (``post_init``): the database is opened and migrated, the village search index loaded,
+the outbox worker started (woken after every commit that queued a notification) and the periodic
+checks scheduled. At stop (``post_shutdown``) the same in reverse.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
 
+from bot.classes import service as classes
 from bot.clock import Clock
 from bot.config import Settings
 from bot.context import BotContext, Services
+from bot.outages import service as outages
+from bot.outbox import OutboxWorker
 from bot.persistence import SQLitePersistence
 from bot.updates import PerChatUpdateProcessor
-from handlers import register_all, shutdown_all, startup_all
+from db.database import Database
+from handlers import register_all
 from handlers.start import set_default_commands
 
 log = logging.getLogger(__name__)
 
 AuylNetApp = Application[Any, BotContext, dict[Any, Any], dict[Any, Any], Services, Any]
+
+
+@dataclass(frozen=True)
+class PeriodicCheck:
+    """A rule that runs on a timer: due reminders, offers that expired, outages nobody took."""
+
+    name: str
+    every: timedelta
+    run: Callable[[Database, Settings, datetime], Awaitable[object]]
+
+
+PERIODIC_CHECKS = (
+    PeriodicCheck("class-checks", timedelta(seconds=30), classes.run_checks),
+    PeriodicCheck("outage-service-levels", timedelta(seconds=60), outages.run_service_levels),
+)
 
 
 def file_base_url(api_base_url: str) -> str:
@@ -68,12 +95,37 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Auyl
 
 async def _post_init(application: AuylNetApp) -> None:
     services = application.bot_data
-    await services.open_database()
-    await startup_all(application)
+    db = await services.open_database()
+    await services.reload_villages()
+    worker = OutboxWorker(application.bot, db, services.config, services.clock)
+    db.on_commit(worker.wake)
+    services.outbox = worker
+    await worker.start()
+    if application.job_queue is not None:
+        for check in PERIODIC_CHECKS:
+            application.job_queue.run_repeating(
+                # The first run soon after start catches up with what fell due while the bot was down.
+                _periodic(check),
+                interval=check.every,
+                first=timedelta(seconds=1),
+                name=check.name,
+            )
     await set_default_commands(application)
     log.info("AuylNet is up as @%s", application.bot.username)
 
 
+def _periodic(check: PeriodicCheck) -> Callable[[BotContext], Coroutine[Any, Any, None]]:
+    async def run(context: BotContext) -> None:
+        services = context.bot_data
+        await check.run(services.db, services.config, services.clock.now())
+
+    run.__name__ = check.name
+    return run
+
+
 async def _post_shutdown(application: AuylNetApp) -> None:
-    await shutdown_all(application)
-    await application.bot_data.close_database()
+    services = application.bot_data
+    if services.outbox is not None:
+        await services.outbox.stop()
+        services.outbox = None
+    await services.close_database()

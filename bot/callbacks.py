@@ -1,19 +1,26 @@
 """Typed callback data: what a button carries, packed into Telegram's 64 bytes.
 
-``class Lang(CallbackData, prefix="lang"): code: str`` packs to ``"lang:kk"``. Buttons never carry
-translated labels, and a handler never trusts what it unpacks: the data may be stale or forged, so
-handlers check roles and existence on the server.
+``class Lang(CallbackData, prefix="lang"): code: Language`` packs to ``"lang:kk"``. Buttons never
+carry translated labels. Fields are typed narrowly (``Literal`` choices, :data:`Id`, :data:`Kato`),
+so forged data fails parsing; what parses may still be stale, so the rules check roles, areas and
+existence on the server.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 MAX_BYTES = 64
 SEPARATOR = ":"
+
+# Row ids in buttons: a forged 20-digit number must fail parsing (and get the stale-button answer),
+# not reach SQLite, whose integers stop at 2**63 - 1.
+Id = Annotated[int, Field(ge=0, le=2**53)]
+# A KATO code or a prefix of one (an area): digits only.
+Kato = Annotated[str, Field(pattern=r"^[0-9]{1,12}$")]
 
 
 class CallbackData(BaseModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
@@ -13,6 +13,9 @@ from bot.places.search import VillageIndex
 from bot.roles import Member
 from db.database import Database
 
+if TYPE_CHECKING:
+    from bot.outbox import OutboxWorker
+
 
 class Services:
     """Long-lived objects shared by all handlers (PTB's ``bot_data``)."""
@@ -21,9 +24,8 @@ class Services:
         self.settings: Settings | None = None
         self.clock = Clock()
         self._db: Database | None = None
-        self.on_commit: list[Any] = []
         self._villages: VillageIndex | None = None
-        self.outbox: Any = None  # the delivery worker, once started
+        self.outbox: OutboxWorker | None = None  # the delivery worker, once started
 
     @property
     def config(self) -> Settings:
@@ -60,11 +62,6 @@ class Services:
             await self._db.close()
             self._db = None
 
-    def committed(self) -> None:
-        """Tell background workers that new work (e.g. queued notifications) was committed."""
-        for callback in self.on_commit:
-            callback()
-
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], Services]):
     """The context handed to every handler; ``member`` and ``t`` are filled before handlers run."""
@@ -78,6 +75,9 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], S
         super().__init__(application=application, chat_id=chat_id, user_id=user_id)
         self._member: Member | None = None
         self._translator: Translator | None = None
+        # Whether this update's button was answered or its message edited (see bot.ui.settle).
+        self.settled = False
+        self.reply_keyboard_shown = False
 
     @property
     def services(self) -> Services:
@@ -108,6 +108,7 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], S
     def set_member(self, member: Member, language: Language) -> None:
         self._member = member
         self._translator = translator(language)
+        self.reply_keyboard_shown = member.account.reply_keyboard
 
     @property
     def t(self) -> Translator:

@@ -1,4 +1,10 @@
-"""Who may do what: roles, their scopes, and invites."""
+"""Who may do what: roles held for an area, and invites.
+
+Every permission is a (role, area) pair. An area is a KATO code prefix: ``""`` is the whole
+country, ``"55"`` Pavlodar region, ``"5536"`` a district, a full code one village. An admin of an
+area holds every role there and nowhere else; admins named in the settings hold every role
+everywhere.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ from db.database import Database
 from db.models import Account, Invite, Role, RoleGrant
 
 INVITE_VALID_FOR = timedelta(days=3)
+EVERYWHERE = ""
 
 
 @dataclass(frozen=True)
@@ -25,23 +32,35 @@ class Member:
     def id(self) -> int:
         return self.account.id
 
+    def scopes(self, role: Role) -> list[str]:
+        """The areas this member covers for ``role``, narrowest overlaps removed; [""] is everywhere."""
+        if self.settings_admin:
+            return [EVERYWHERE]
+        found = sorted({grant.scope for grant in self.grants if grant.role in (role, "admin")})
+        return [
+            scope for scope in found if not any(scope != other and scope.startswith(other) for other in found)
+        ]
+
+    def holds(self, role: Role) -> bool:
+        """Holds ``role`` somewhere (an admin holds every role in their area): menus and first steps."""
+        return bool(self.scopes(role))
+
+    def can(self, role: Role, kato: str) -> bool:
+        """Holds ``role`` for the place or area ``kato``."""
+        return any(kato.startswith(scope) for scope in self.scopes(role))
+
+    def covers(self, role: Role, area: str) -> bool:
+        """May act on the whole of ``area`` for ``role``: the same as :meth:`can` for an area code."""
+        return self.can(role, area)
+
     @property
     def is_admin(self) -> bool:
-        return self.settings_admin or any(grant.role == "admin" for grant in self.grants)
+        """An admin of some area (the admin menu is shown); what they may touch is :meth:`can`."""
+        return self.holds("admin")
 
-    def can(self, role: Role, kato: str | None = None) -> bool:
-        """Holds ``role`` (admins hold every role) for the place ``kato``, or anywhere if None."""
-        if self.is_admin:
-            return True
-        return any(
-            grant.role == role and (kato is None or kato.startswith(grant.scope)) for grant in self.grants
-        )
-
-    def scopes(self, role: Role) -> list[str]:
-        """KATO prefixes this member covers for ``role``; [""] means everywhere."""
-        if self.is_admin:
-            return [""]
-        return sorted({grant.scope for grant in self.grants if grant.role == role})
+    @property
+    def is_global_admin(self) -> bool:
+        return self.can("admin", EVERYWHERE)
 
     @property
     def roles(self) -> set[Role]:

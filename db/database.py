@@ -10,8 +10,9 @@ import asyncio
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,14 @@ import aiosqlite
 log = logging.getLogger(__name__)
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+# Set inside a transaction by writes that someone waits for (a queued notification): the
+# transaction's listeners are called once it commits, so no caller has to remember to say so.
+_work_queued: ContextVar[bool] = ContextVar("work_queued", default=False)
+
+
+def work_queued() -> None:
+    """Called by a write inside a transaction: wake the listeners once the transaction commits."""
+    _work_queued.set(True)
 
 
 class Database:
@@ -35,6 +44,11 @@ class Database:
         self._connection = connection
         self._lock = asyncio.Lock()
         self.path = path
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_commit(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` after every commit of a transaction that queued work (see :func:`work_queued`)."""
+        self._listeners.append(listener)
 
     @classmethod
     async def open(cls, path: str | Path, *, migrate: bool = True) -> Database:
@@ -61,14 +75,20 @@ class Database:
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """A write transaction: committed when the block ends, rolled back if it raises."""
         async with self._lock:
+            queued = _work_queued.set(False)
             await self._connection.execute("BEGIN IMMEDIATE")
             try:
                 yield self._connection
             except BaseException:
                 await self._connection.rollback()
+                _work_queued.reset(queued)
                 raise
-            else:
-                await self._connection.commit()
+            await self._connection.commit()
+            wake = _work_queued.get()
+            _work_queued.reset(queued)
+        if wake:
+            for listener in self._listeners:
+                listener()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[aiosqlite.Connection]:

@@ -42,3 +42,8 @@ async def update_draft(
         data.update(changes)
         await save_draft(conn, user_id, flow, data, now)
     return data
+
+
+async def clear_all(conn: aiosqlite.Connection, user_id: int) -> None:
+    """Forget every draft of a person (they cancelled, or asked to be forgotten)."""
+    await conn.execute("DELETE FROM drafts WHERE user_id = ?", (user_id,))

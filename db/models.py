@@ -25,6 +25,7 @@ class Account(BaseModel):
     first_seen: datetime
     last_seen: datetime
     blocked: bool = False
+    reply_keyboard: bool = False
 
     @property
     def full_name(self) -> str:

@@ -16,6 +16,7 @@ from typing import Any, Literal
 import aiosqlite
 from pydantic import BaseModel, ConfigDict
 
+from db.database import work_queued
 from db.timestamps import from_db, to_db
 
 State = Literal["pending", "sent", "failed", "dropped"]
@@ -89,7 +90,10 @@ async def enqueue(
             to_db(now),
         ),
     )
-    return cursor.rowcount == 1
+    if cursor.rowcount != 1:
+        return False
+    work_queued()
+    return True
 
 
 def _message(row: aiosqlite.Row) -> OutboxMessage:
@@ -249,6 +253,8 @@ async def retry_failed(conn: aiosqlite.Connection, now: datetime) -> int:
         "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt = ? WHERE state = 'failed'",
         (to_db(now),),
     )
+    if cursor.rowcount:
+        work_queued()
     return cursor.rowcount
 
 

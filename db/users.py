@@ -26,6 +26,7 @@ def _account(row: aiosqlite.Row) -> Account:
         first_seen=from_db(row["first_seen"]),
         last_seen=from_db(row["last_seen"]),
         blocked=bool(row["blocked"]),
+        reply_keyboard=bool(row["reply_keyboard"]),
     )
 
 
@@ -89,6 +90,10 @@ async def ensure_account(conn: aiosqlite.Connection, user_id: int, now: datetime
         " ON CONFLICT (id) DO NOTHING",
         (user_id, str(user_id), to_db(now), to_db(now)),
     )
+
+
+async def set_reply_keyboard(conn: aiosqlite.Connection, user_id: int, *, shown: bool) -> None:
+    await conn.execute("UPDATE users SET reply_keyboard = ? WHERE id = ?", (int(shown), user_id))
 
 
 async def set_language(conn: aiosqlite.Connection, user_id: int, language: str) -> None:

@@ -1,7 +1,12 @@
-"""One module per feature; ``register_all`` adds them to the application in order.
+"""Thin Telegram handlers, one module per feature, put together here in one visible order.
 
-A feature module exposes ``register(app)`` and, when it keeps something running or loaded,
-``async startup(app)`` / ``async shutdown(app)``.
+Each feature module exposes ``FLOWS`` (its multi-step flows, see ``bot.flows``) and ``HANDLERS``
+(everything else it answers). The groups, in the order python-telegram-bot runs them:
+
+* ``-1``: who is writing, in which language (``system.load_member``);
+* ``0``: the one conversation holding every feature's flows, so input a flow asked for reaches it
+  before anything else; a command or a main-menu button ends the flow and passes on;
+* ``1``: every feature's handlers in the order below (the first match wins), then the catch-alls.
 """
 
 from __future__ import annotations
@@ -9,11 +14,13 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-from telegram.ext import Application
+from telegram import Update
+from telegram.ext import Application, BaseHandler, ConversationHandler, TypeHandler
 
+from bot import flows, ui
+from bot.context import BotContext
 from handlers import admin, classes, imports, install, menu, outages, outbox, privacy, start, system, villages
 
-# Order matters within group 0: the first matching handler wins.
 FEATURES: tuple[ModuleType, ...] = (
     start,
     menu,
@@ -26,24 +33,30 @@ FEATURES: tuple[ModuleType, ...] = (
     classes,
     imports,
 )
+Handler = BaseHandler[Update, BotContext, Any]
 
 
 def register_all(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    system.register_pre(app)
+    app.add_handler(TypeHandler(Update, system.load_member), group=-1)
+    app.add_handler(flows.build([flow for feature in FEATURES for flow in feature.FLOWS]), group=0)
     for feature in FEATURES:
-        feature.register(app)
-    # Catch-alls last.
-    menu.register_fallback(app)
-    system.register_fallback(app)
+        app.add_handlers(feature.HANDLERS, group=1)
+    app.add_handlers(system.FALLBACKS, group=1)  # last resort answers, after every feature
+    app.add_error_handler(system.on_error)
+    for group, handlers in app.handlers.items():
+        if group >= 0:
+            for handler in handlers:
+                _settle(handler)
 
 
-async def startup_all(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    for feature in FEATURES:
-        if hasattr(feature, "startup"):
-            await feature.startup(app)
-
-
-async def shutdown_all(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    for feature in reversed(FEATURES):
-        if hasattr(feature, "shutdown"):
-            await feature.shutdown(app)
+def _settle(handler: Handler) -> None:
+    """Every handler that answers an update leaves no pressed button spinning (``bot.ui.settle``)."""
+    if isinstance(handler, ConversationHandler):
+        for inner in (
+            *handler.entry_points,
+            *handler.fallbacks,
+            *(h for s in handler.states.values() for h in s),
+        ):
+            _settle(inner)
+    elif not flows.passes_on(handler.callback):
+        handler.callback = ui.settle(handler.callback)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
+from bot import ui
 from bot.callbacks import CallbackData
 from bot.context import BotContext
+from bot.flows import Flow, Handler
 from bot.roles import INVITE_VALID_FOR
 from db import users
 from db.models import ROLES, Role
@@ -29,7 +31,7 @@ async def admin_screen(update: Update, context: BotContext) -> None:
     """The administration menu."""
     t = context.t
     if update.callback_query:
-        await update.callback_query.answer()
+        await ui.answer(update, context)
     await reply(
         update,
         context,
@@ -99,9 +101,9 @@ async def invite_button(update: Update, context: BotContext) -> None:
     assert query is not None
     data = InviteCb.parse(query.data)
     if data is None:
-        await query.answer(context.t._("This button is out of date. Open /menu again."))
+        await ui.answer(update, context, context.t._("This button is out of date. Open /menu again."))
         return
-    await query.answer()
+    await ui.answer(update, context)
     await _send_invite(update, context, data.role, "")
 
 
@@ -110,7 +112,7 @@ async def roles_list(update: Update, context: BotContext) -> None:
     """/roles: everyone with a role, each with a revoke button."""
     t = context.t
     if update.callback_query:
-        await update.callback_query.answer()
+        await ui.answer(update, context)
     async with context.db.read() as conn:
         grants = await users.all_roles(conn)
     lines = [t._("<b>Roles</b>")]
@@ -146,11 +148,11 @@ async def revoke_button(update: Update, context: BotContext) -> None:
     t = context.t
     data = RevokeCb.parse(query.data)
     if data is None:
-        await query.answer(t._("This button is out of date. Open /menu again."))
+        await ui.answer(update, context, t._("This button is out of date. Open /menu again."))
         return
     role_name = t._(ROLE_NAMES[data.role])
     if not data.confirmed:
-        await query.answer()
+        await ui.answer(update, context)
         await reply(
             update,
             context,
@@ -169,7 +171,7 @@ async def revoke_button(update: Update, context: BotContext) -> None:
             actor_id=context.member.id,
             now=context.clock.now(),
         )
-    await query.answer()
+    await ui.answer(update, context)
     text = (
         t._("Done: user {id} no longer has the {role} role.", id=str(data.user_id), role=role_name)
         if removed
@@ -195,12 +197,14 @@ async def revoke_command(update: Update, context: BotContext) -> None:
     )
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
-    app.add_handler(CommandHandler("admin", admin_screen))
-    app.add_handler(CallbackQueryHandler(admin_screen, pattern=lambda d: d == "menu:admin"))
-    app.add_handler(CommandHandler("invite", invite_command))
-    app.add_handler(CallbackQueryHandler(invite_button, pattern=InviteCb.filter()))
-    app.add_handler(CommandHandler("roles", roles_list))
-    app.add_handler(CallbackQueryHandler(roles_list, pattern=lambda d: d == "menu:roles"))
-    app.add_handler(CommandHandler("revoke", revoke_command))
-    app.add_handler(CallbackQueryHandler(revoke_button, pattern=RevokeCb.filter()))
+FLOWS: list[Flow] = []
+HANDLERS: list[Handler] = [
+    CommandHandler("admin", admin_screen),
+    CallbackQueryHandler(admin_screen, pattern=lambda d: d == "menu:admin"),
+    CommandHandler("invite", invite_command),
+    CallbackQueryHandler(invite_button, pattern=InviteCb.filter()),
+    CommandHandler("roles", roles_list),
+    CallbackQueryHandler(roles_list, pattern=lambda d: d == "menu:roles"),
+    CommandHandler("revoke", revoke_command),
+    CallbackQueryHandler(revoke_button, pattern=RevokeCb.filter()),
+]

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Coroutine
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from telegram import Update
 from telegram.ext import (
-    Application,
-    BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
@@ -18,19 +15,19 @@ from telegram.ext import (
     filters,
 )
 
+from bot import ui
 from bot.classes import service
 from bot.classes.callbacks import CancelCb, ChangeCb, LessonCb, NewLessonCb, OfferCb, TrainerCb, WalkInCb
 from bot.classes.notifications import AGE_NAMES, TOPIC_NAMES
-from bot.classes.service import ClassError, NewLesson, TickResult
-from bot.context import BotContext, Services
+from bot.classes.service import ClassError, NewLesson
+from bot.context import BotContext
+from bot.flows import Flow, Handler, State
 from bot.i18n import Translator
 from db import classes, drafts, places, users
 from db.classes import Booking, Lesson
 from handlers.common import (
-    answer_the_question,
     back_to_menu,
     button,
-    cancel_flow,
     keyboard,
     reply,
     requires,
@@ -39,15 +36,17 @@ from handlers.common import (
     village_choices,
 )
 
-RELATIVE_NAME, WALK_IN_NAME, NEW_TIME, NEW_VENUE, NEW_SEATS = 20, 21, 22, 23, 24
-NC_VILLAGE, NC_VENUE, NC_DATE, NC_TIME, NC_LENGTH, NC_TOPIC, NC_LANGUAGE, NC_CAPACITY, NC_CONFIRM = range(
-    30, 39
+RELATIVE_NAME, WALK_IN_NAME, NEW_TIME, NEW_VENUE, NEW_SEATS = (
+    f"classes.{step}" for step in ("relative", "walk_in", "new_time", "new_venue", "new_seats")
+)
+NC_VILLAGE, NC_VENUE, NC_DATE, NC_TIME, NC_LENGTH, NC_TOPIC, NC_LANGUAGE, NC_CAPACITY, NC_CONFIRM = (
+    f"classes.schedule_{step}"
+    for step in ("village", "venue", "date", "time", "length", "topic", "language", "capacity", "confirm")
 )
 FLOW = "classes"
 TIMES = ("10:00", "11:00", "14:00", "15:00", "18:00")
 LENGTHS = ("60", "90", "120")
 CAPACITIES = ("10", "15", "20", "30")
-CHECK_SECONDS = 30  # how late a reminder or an expired offer may be noticed
 YEAR_ROLLOVER_DAYS = 60
 TYPED_WHEN = re.compile(r"^\s*(\d{1,2})\.(\d{1,2})(?:\.(\d{4}))?\s+(\d{1,2}):(\d{2})\s*$")
 
@@ -94,7 +93,7 @@ async def list_classes(update: Update, context: BotContext) -> None:
     """/classes: upcoming classes in my village first, then my district."""
     t = context.t
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        await ui.answer(update, context)
     now = context.clock.now()
     async with context.db.read() as conn:
         found = await service.classes_near(conn, await places.my_village(conn, context.member.id), now)
@@ -178,7 +177,7 @@ def age_keyboard(t: Translator, action: str, lesson_id: int) -> list[list[Any]]:
     ]
 
 
-async def lesson_button(update: Update, context: BotContext) -> int | None:
+async def lesson_button(update: Update, context: BotContext) -> State | None:
     """show / me (+age) / relative / ics / list."""
     query = update.callback_query
     assert query is not None
@@ -189,27 +188,29 @@ async def lesson_button(update: Update, context: BotContext) -> int | None:
         or data.action not in ("show", "me", "relative", "ics", "list")
         or (data.age is not None and data.age not in classes.AGE_GROUPS)
     ):
-        await query.answer(t._("This button is out of date. Open /menu again."), show_alert=True)
+        await ui.answer(
+            update, context, t._("This button is out of date. Open /menu again."), show_alert=True
+        )
         return ConversationHandler.END
     if data.action == "list":
         await list_classes(update, context)
         return ConversationHandler.END
     if data.action == "show":
-        await query.answer()
+        await ui.answer(update, context)
         await show_lesson(update, context, data.lesson, edit=True)
         return ConversationHandler.END
     if data.action == "ics":
-        await query.answer()
+        await ui.answer(update, context)
         await send_calendar(update, context, data.lesson)
         return ConversationHandler.END
     if data.action == "relative" and data.age is None:
-        await query.answer()
+        await ui.answer(update, context)
         async with context.db.transaction() as tx:
             await drafts.save_draft(tx, context.member.id, FLOW, {"lesson": data.lesson}, context.clock.now())
         await reply(update, context, t._("Type your relative's name:"), edit=True)
         return RELATIVE_NAME
     if data.age is None:
-        await query.answer()
+        await ui.answer(update, context)
         await reply(
             update,
             context,
@@ -223,7 +224,9 @@ async def lesson_button(update: Update, context: BotContext) -> int | None:
         async with context.db.read() as conn:
             name = (await drafts.get_draft(conn, context.member.id, FLOW)).get("relative")
         if not name:
-            await query.answer(t._("This button is out of date. Open /menu again."), show_alert=True)
+            await ui.answer(
+                update, context, t._("This button is out of date. Open /menu again."), show_alert=True
+            )
             return ConversationHandler.END
     try:
         async with context.db.transaction() as tx:
@@ -237,11 +240,12 @@ async def lesson_button(update: Update, context: BotContext) -> int | None:
                 now=context.clock.now(),
             )
     except ClassError as error:
-        await query.answer(error_text(context, error), show_alert=True)
+        await ui.answer(update, context, error_text(context, error), show_alert=True)
         return ConversationHandler.END
-    context.services.committed()
     who = booking.attendee_name or t._("me")
-    await query.answer(t._("Booked.") if booking.state == "booked" else t._("Added to the waiting list."))
+    await ui.answer(
+        update, context, t._("Booked.") if booking.state == "booked" else t._("Added to the waiting list.")
+    )
     await reply(
         update,
         context,
@@ -258,7 +262,7 @@ async def lesson_button(update: Update, context: BotContext) -> int | None:
     return ConversationHandler.END
 
 
-async def relative_named(update: Update, context: BotContext) -> int:
+async def relative_named(update: Update, context: BotContext) -> State:
     message = update.effective_message
     assert message is not None and message.text is not None
     t = context.t
@@ -282,7 +286,9 @@ async def cancel_button(update: Update, context: BotContext) -> None:
     t = context.t
     data = CancelCb.parse(query.data)
     if data is None:
-        await query.answer(t._("This button is out of date. Open /menu again."), show_alert=True)
+        await ui.answer(
+            update, context, t._("This button is out of date. Open /menu again."), show_alert=True
+        )
         return
     try:
         async with context.db.transaction() as tx:
@@ -294,10 +300,11 @@ async def cancel_button(update: Update, context: BotContext) -> None:
                 now=context.clock.now(),
             )
     except ClassError as error:
-        await query.answer(error_text(context, error), show_alert=True)
+        await ui.answer(update, context, error_text(context, error), show_alert=True)
         return
-    context.services.committed()
-    await query.answer(t._("Cancelled. Thank you for telling us: the seat goes to someone waiting."))
+    await ui.answer(
+        update, context, t._("Cancelled. Thank you for telling us: the seat goes to someone waiting.")
+    )
     await show_lesson(update, context, booking.class_id, edit=True)
 
 
@@ -307,7 +314,9 @@ async def offer_button(update: Update, context: BotContext) -> None:
     t = context.t
     data = OfferCb.parse(query.data)
     if data is None:
-        await query.answer(t._("This button is out of date. Open /menu again."), show_alert=True)
+        await ui.answer(
+            update, context, t._("This button is out of date. Open /menu again."), show_alert=True
+        )
         return
     try:
         async with context.db.transaction() as tx:
@@ -320,10 +329,9 @@ async def offer_button(update: Update, context: BotContext) -> None:
                 now=context.clock.now(),
             )
     except ClassError as error:
-        await query.answer(error_text(context, error), show_alert=True)
+        await ui.answer(update, context, error_text(context, error), show_alert=True)
         return
-    context.services.committed()
-    await query.answer()
+    await ui.answer(update, context)
     if data.accept:
         await reply(update, context, t._("✅ The seat is yours. See you at the class!"), edit=True)
         await show_lesson(update, context, booking.class_id, edit=False)
@@ -358,7 +366,7 @@ async def trainer_screen(update: Update, context: BotContext) -> None:
     """The trainer's menu: new class, my classes, numbers."""
     t = context.t
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        await ui.answer(update, context)
     await reply(
         update,
         context,
@@ -378,17 +386,17 @@ async def _new(context: BotContext, **changes: Any) -> dict[str, Any]:
 
 
 @requires("trainer")
-async def new_lesson(update: Update, context: BotContext) -> int:
+async def new_lesson(update: Update, context: BotContext) -> State:
     """/newclass: village → venue → day → time → length → topic → language → seats → save."""
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        await ui.answer(update, context)
     async with context.db.transaction() as tx:
         await drafts.save_draft(tx, context.member.id, "newclass", {}, context.clock.now())
     await reply(update, context, context.t._("➕ New class. In which village? Type its name:"))
     return NC_VILLAGE
 
 
-async def nc_village_typed(update: Update, context: BotContext) -> int:
+async def nc_village_typed(update: Update, context: BotContext) -> State:
     message = update.effective_message
     assert message is not None and message.text is not None
     t = context.t
@@ -406,14 +414,14 @@ async def nc_village_typed(update: Update, context: BotContext) -> int:
     return NC_VILLAGE
 
 
-async def nc_village_chosen(update: Update, context: BotContext) -> int:
+async def nc_village_chosen(update: Update, context: BotContext) -> State:
     query = update.callback_query
     assert query is not None
     data = NewLessonCb.parse(query.data)
     if data is None or not context.member.can("trainer", data.value):
-        await query.answer(context.t._("This village is outside your area."), show_alert=True)
+        await ui.answer(update, context, context.t._("This village is outside your area."), show_alert=True)
         return NC_VILLAGE
-    await query.answer()
+    await ui.answer(update, context)
     await _new(context, village=data.value)
     await reply(
         update,
@@ -424,7 +432,7 @@ async def nc_village_chosen(update: Update, context: BotContext) -> int:
     return NC_VENUE
 
 
-async def nc_venue_typed(update: Update, context: BotContext) -> int:
+async def nc_venue_typed(update: Update, context: BotContext) -> State:
     message = update.effective_message
     assert message is not None and message.text is not None
     t = context.t
@@ -438,11 +446,11 @@ async def nc_venue_typed(update: Update, context: BotContext) -> int:
     return NC_DATE
 
 
-async def nc_day_chosen(update: Update, context: BotContext) -> int:
+async def nc_day_chosen(update: Update, context: BotContext) -> State:
     query = update.callback_query
     assert query is not None
     data = NewLessonCb.parse(query.data)
-    await query.answer()
+    await ui.answer(update, context)
     if data is None:
         return NC_DATE
     await _new(context, day=data.value)
@@ -451,7 +459,7 @@ async def nc_day_chosen(update: Update, context: BotContext) -> int:
     return NC_TIME
 
 
-async def nc_when_typed(update: Update, context: BotContext) -> int:
+async def nc_when_typed(update: Update, context: BotContext) -> State:
     message = update.effective_message
     assert message is not None and message.text is not None
     t = context.t
@@ -466,11 +474,11 @@ async def nc_when_typed(update: Update, context: BotContext) -> int:
     return await ask_length(update, context)
 
 
-async def nc_time_chosen(update: Update, context: BotContext) -> int:
+async def nc_time_chosen(update: Update, context: BotContext) -> State:
     query = update.callback_query
     assert query is not None
     data = NewLessonCb.parse(query.data)
-    await query.answer()
+    await ui.answer(update, context)
     draft = await _new(context)
     if data is None or "day" not in draft or not data.value.isdigit():
         return NC_TIME
@@ -482,7 +490,7 @@ async def nc_time_chosen(update: Update, context: BotContext) -> int:
     return await ask_length(update, context)
 
 
-async def ask_length(update: Update, context: BotContext) -> int:
+async def ask_length(update: Update, context: BotContext) -> State:
     t = context.t
     rows = [
         [
@@ -494,11 +502,11 @@ async def ask_length(update: Update, context: BotContext) -> int:
     return NC_LENGTH
 
 
-async def nc_length_chosen(update: Update, context: BotContext) -> int:
+async def nc_length_chosen(update: Update, context: BotContext) -> State:
     query = update.callback_query
     assert query is not None
     data = NewLessonCb.parse(query.data)
-    await query.answer()
+    await ui.answer(update, context)
     if data is None or data.value not in LENGTHS:
         return NC_LENGTH
     await _new(context, minutes=int(data.value))
@@ -510,11 +518,11 @@ async def nc_length_chosen(update: Update, context: BotContext) -> int:
     return NC_TOPIC
 
 
-async def nc_topic_chosen(update: Update, context: BotContext) -> int:
+async def nc_topic_chosen(update: Update, context: BotContext) -> State:
     query = update.callback_query
     assert query is not None
     data = NewLessonCb.parse(query.data)
-    await query.answer()
+    await ui.answer(update, context)
     if data is None or data.value not in classes.TOPICS:
         return NC_TOPIC
     await _new(context, topic=data.value)
@@ -528,11 +536,11 @@ async def nc_topic_chosen(update: Update, context: BotContext) -> int:
     return NC_LANGUAGE
 
 
-async def nc_language_chosen(update: Update, context: BotContext) -> int:
+async def nc_language_chosen(update: Update, context: BotContext) -> State:
     query = update.callback_query
     assert query is not None
     data = NewLessonCb.parse(query.data)
-    await query.answer()
+    await ui.answer(update, context)
     if data is None or data.value not in ("kk", "ru"):
         return NC_LANGUAGE
     await _new(context, language=data.value)
@@ -541,11 +549,11 @@ async def nc_language_chosen(update: Update, context: BotContext) -> int:
     return NC_CAPACITY
 
 
-async def nc_seats(update: Update, context: BotContext) -> int:
+async def nc_seats(update: Update, context: BotContext) -> State:
     t = context.t
     if update.callback_query is not None:
         data = NewLessonCb.parse(update.callback_query.data)
-        await update.callback_query.answer()
+        await ui.answer(update, context)
         value = data.value if data else ""
     else:
         assert update.effective_message is not None
@@ -583,7 +591,7 @@ async def nc_seats(update: Update, context: BotContext) -> int:
 
 
 @requires("trainer")
-async def nc_save(update: Update, context: BotContext) -> int:
+async def nc_save(update: Update, context: BotContext) -> State:
     query = update.callback_query
     assert query is not None
     t = context.t
@@ -608,12 +616,14 @@ async def nc_save(update: Update, context: BotContext) -> int:
             )
             await drafts.clear_draft(tx, context.member.id, "newclass")
     except (ClassError, KeyError) as error:
-        await query.answer(
+        await ui.answer(
+            update,
+            context,
             error_text(context, error if isinstance(error, ClassError) else ClassError("bad_choice")),
             show_alert=True,
         )
         return ConversationHandler.END
-    await query.answer(t._("Saved."))
+    await ui.answer(update, context, t._("Saved."))
     await reply(
         update,
         context,
@@ -629,7 +639,7 @@ async def my_classes(update: Update, context: BotContext) -> None:
     """/myclasses: my upcoming classes; each opens its register."""
     t = context.t
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        await ui.answer(update, context)
     async with context.db.read() as conn:
         mine = await classes.by_trainer(conn, context.member.id)
         names = {}
@@ -704,7 +714,7 @@ async def show_roster(update: Update, context: BotContext, lesson_id: int, *, ed
 
 
 @requires("trainer")
-async def trainer_button(update: Update, context: BotContext) -> int | None:
+async def trainer_button(update: Update, context: BotContext) -> State | None:
     """Register actions; every one checks the role and that the class is the trainer's own."""
     query = update.callback_query
     assert query is not None
@@ -722,24 +732,26 @@ async def trainer_button(update: Update, context: BotContext) -> int | None:
         "venue",
         "seats",
     ):
-        await query.answer(t._("This button is out of date. Open /menu again."), show_alert=True)
+        await ui.answer(
+            update, context, t._("This button is out of date. Open /menu again."), show_alert=True
+        )
         return ConversationHandler.END
     if data.action == "mine":
         await my_classes(update, context)
         return ConversationHandler.END
     if data.action == "numbers":
-        await query.answer()
+        await ui.answer(update, context)
         await class_numbers(update, context)
         return ConversationHandler.END
     async with context.db.read() as conn:
         lesson = await classes.get_lesson(conn, data.lesson)
     if lesson is None or (lesson.trainer_id != context.member.id and not context.member.is_admin):
-        await query.answer(t._("This is another trainer's class."), show_alert=True)
+        await ui.answer(update, context, t._("This is another trainer's class."), show_alert=True)
         return ConversationHandler.END
     now = context.clock.now()
     try:
         if data.action == "roster":
-            await query.answer()
+            await ui.answer(update, context)
             await show_roster(update, context, lesson.id, edit=False)
         elif data.action == "mark" and data.booking is not None:
             async with context.db.transaction() as tx:
@@ -748,10 +760,10 @@ async def trainer_button(update: Update, context: BotContext) -> int | None:
                     await service.toggle_attendance(
                         tx, data.booking, trainer_id=context.member.id, is_admin=context.member.is_admin
                     )
-            await query.answer()
+            await ui.answer(update, context)
             await show_roster(update, context, lesson.id, edit=True)
         elif data.action in ("time", "venue", "seats"):
-            await query.answer()
+            await ui.answer(update, context)
             async with context.db.transaction() as tx:
                 await drafts.save_draft(tx, context.member.id, FLOW, {"move": lesson.id}, now)
             if data.action == "time":
@@ -773,13 +785,13 @@ async def trainer_button(update: Update, context: BotContext) -> int | None:
             await reply(update, context, t._("Type the new venue:"))
             return NEW_VENUE
         elif data.action == "walkin":
-            await query.answer()
+            await ui.answer(update, context)
             async with context.db.transaction() as tx:
                 await drafts.save_draft(tx, context.member.id, FLOW, {"walkin": lesson.id}, now)
             await reply(update, context, t._("Type the name of the person who came:"))
             return WALK_IN_NAME
         elif not data.confirmed:
-            await query.answer()
+            await ui.answer(update, context)
             question = (
                 t._("Close the register? Everyone not marked present counts as absent.")
                 if data.action == "close"
@@ -796,7 +808,7 @@ async def trainer_button(update: Update, context: BotContext) -> int | None:
                 summary = await service.close_lesson(
                     tx, lesson.id, trainer_id=context.member.id, is_admin=context.member.is_admin
                 )
-            await query.answer()
+            await ui.answer(update, context)
             await reply(
                 update,
                 context,
@@ -817,8 +829,7 @@ async def trainer_button(update: Update, context: BotContext) -> int | None:
                 told = await service.cancel_lesson(
                     tx, lesson.id, trainer_id=context.member.id, is_admin=context.member.is_admin, now=now
                 )
-            context.services.committed()
-            await query.answer()
+            await ui.answer(update, context)
             await reply(
                 update,
                 context,
@@ -830,11 +841,11 @@ async def trainer_button(update: Update, context: BotContext) -> int | None:
                 edit=True,
             )
     except ClassError as error:
-        await query.answer(error_text(context, error), show_alert=True)
+        await ui.answer(update, context, error_text(context, error), show_alert=True)
     return ConversationHandler.END
 
 
-async def new_time_typed(update: Update, context: BotContext) -> int:
+async def new_time_typed(update: Update, context: BotContext) -> State:
     message = update.effective_message
     assert message is not None and message.text is not None
     t = context.t
@@ -845,13 +856,13 @@ async def new_time_typed(update: Update, context: BotContext) -> int:
     return await _move(update, context, starts_at=starts)
 
 
-async def new_venue_typed(update: Update, context: BotContext) -> int:
+async def new_venue_typed(update: Update, context: BotContext) -> State:
     message = update.effective_message
     assert message is not None and message.text is not None
     return await _move(update, context, venue=message.text)
 
 
-async def new_seats_typed(update: Update, context: BotContext) -> int:
+async def new_seats_typed(update: Update, context: BotContext) -> State:
     message = update.effective_message
     assert message is not None and message.text is not None
     value = message.text.strip()
@@ -861,7 +872,7 @@ async def new_seats_typed(update: Update, context: BotContext) -> int:
     return await _move(update, context, capacity=int(value))
 
 
-async def _move(update: Update, context: BotContext, lesson_id: int | None = None, **change: Any) -> int:
+async def _move(update: Update, context: BotContext, lesson_id: int | None = None, **change: Any) -> State:
     """Apply a change to a class (typed, or from a button); the roster follows."""
     t = context.t
     if lesson_id is None:
@@ -880,7 +891,7 @@ async def _move(update: Update, context: BotContext, lesson_id: int | None = Non
             )
     except ClassError as error:
         if update.callback_query is not None:
-            await update.callback_query.answer(error_text(context, error), show_alert=True)
+            await ui.answer(update, context, error_text(context, error), show_alert=True)
             return ConversationHandler.END
         await reply(update, context, error_text(context, error))
         if error.code == "in_the_past":
@@ -890,9 +901,8 @@ async def _move(update: Update, context: BotContext, lesson_id: int | None = Non
         if error.code == "bad_venue":
             return NEW_VENUE
         return ConversationHandler.END
-    context.services.committed()
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        await ui.answer(update, context)
     await reply(
         update,
         context,
@@ -903,7 +913,7 @@ async def _move(update: Update, context: BotContext, lesson_id: int | None = Non
 
 
 @requires("trainer")
-async def change_button(update: Update, context: BotContext) -> int:
+async def change_button(update: Update, context: BotContext) -> State:
     """A day, then a time, or a number of seats for a class being changed."""
     query = update.callback_query
     assert query is not None
@@ -914,7 +924,7 @@ async def change_button(update: Update, context: BotContext) -> int:
     if data is not None and starts is not None:
         return await _move(update, context, data.lesson, starts_at=starts)
     if data is not None and data.day and not data.time and _chosen_start(data.day, "0000", context):
-        await query.answer()
+        await ui.answer(update, context)
         await reply(
             update,
             context,
@@ -928,7 +938,9 @@ async def change_button(update: Update, context: BotContext) -> int:
             edit=True,
         )
         return NEW_TIME
-    await query.answer(context.t._("This button is out of date. Open /menu again."), show_alert=True)
+    await ui.answer(
+        update, context, context.t._("This button is out of date. Open /menu again."), show_alert=True
+    )
     return ConversationHandler.END
 
 
@@ -980,7 +992,7 @@ def parse_when(text: str, context: BotContext) -> datetime | None:
         return None
 
 
-async def walk_in_named(update: Update, context: BotContext) -> int:
+async def walk_in_named(update: Update, context: BotContext) -> State:
     message = update.effective_message
     assert message is not None and message.text is not None
     t = context.t
@@ -1008,7 +1020,9 @@ async def walk_in_age(update: Update, context: BotContext) -> None:
     async with context.db.read() as conn:
         draft = await drafts.get_draft(conn, context.member.id, FLOW)
     if data is None or draft.get("walkin") != data.lesson or not draft.get("walkin_name"):
-        await query.answer(t._("This button is out of date. Open /menu again."), show_alert=True)
+        await ui.answer(
+            update, context, t._("This button is out of date. Open /menu again."), show_alert=True
+        )
         return
     try:
         async with context.db.transaction() as tx:
@@ -1023,9 +1037,9 @@ async def walk_in_age(update: Update, context: BotContext) -> None:
             )
             await drafts.clear_draft(tx, context.member.id, FLOW)
     except ClassError as error:
-        await query.answer(error_text(context, error), show_alert=True)
+        await ui.answer(update, context, error_text(context, error), show_alert=True)
         return
-    await query.answer(t._("Added."))
+    await ui.answer(update, context, t._("Added."))
     await show_roster(update, context, data.lesson, edit=True)
 
 
@@ -1065,63 +1079,19 @@ async def class_numbers(update: Update, context: BotContext) -> None:
     await reply(update, context, "\n".join(lines), keyboard([back_to_menu(t)]))
 
 
-async def run_checks(services: Services) -> TickResult:
-    """Pass on expired seat offers and queue due reminders; the job runs it, tests call it directly."""
-    async with services.db.transaction() as tx:
-        result = await service.tick(
-            tx, offer_minutes=services.config.seat_offer_minutes, now=services.clock.now()
-        )
-    if result.queued_anything:
-        services.committed()
-    return result
-
-
-async def checks_job(context: BotContext) -> None:
-    await run_checks(context.bot_data)
-
-
-async def startup(app: Application) -> None:  # type: ignore[type-arg]
-    if app.job_queue is not None:
-        app.job_queue.run_repeating(
-            checks_job,
-            interval=timedelta(seconds=CHECK_SECONDS),
-            first=timedelta(seconds=1),
-            name="class-checks",
-        )
-
-
-Handler = BaseHandler[Update, BotContext, Any]
-
-
-def _ending(
-    handler: Callable[[Update, BotContext], Awaitable[object]],
-) -> Callable[[Update, BotContext], Coroutine[Any, Any, int]]:
-    """Run a screen's handler as a way out of whatever class flow the person was in."""
-
-    async def run(update: Update, context: BotContext) -> int:
-        await handler(update, context)
-        return ConversationHandler.END
-
-    return run
-
-
-def register(app: Application) -> None:  # type: ignore[type-arg]
-    # One conversation for the whole feature: starting anything here ends whatever class flow was
-    # half done, so a name typed for a walk-in can never land in a half-scheduled class as its venue.
-    text = filters.TEXT & ~filters.COMMAND
-    entry_points: list[Handler] = [
+text = filters.TEXT & ~filters.COMMAND
+# One flow for the whole feature: starting anything here ends whatever class flow was half done,
+# so a name typed for a walk-in can never land in a half-scheduled class as its venue.
+CLASSES = Flow(
+    FLOW,
+    entry_points=[
         CommandHandler("newclass", new_lesson),
         CallbackQueryHandler(new_lesson, pattern=step_filter("cn", "start")),
         CallbackQueryHandler(lesson_button, pattern=LessonCb.filter()),
         CallbackQueryHandler(change_button, pattern=ChangeCb.filter()),
         CallbackQueryHandler(trainer_button, pattern=TrainerCb.filter()),
-        CommandHandler("classes", _ending(list_classes)),
-        CallbackQueryHandler(_ending(list_classes), pattern=lambda d: d == "menu:classes"),
-        CommandHandler("myclasses", _ending(my_classes)),
-        CallbackQueryHandler(_ending(trainer_screen), pattern=lambda d: d == "menu:trainer"),
-        CommandHandler("classstats", _ending(class_numbers)),
-    ]
-    states: dict[object, list[Handler]] = {
+    ],
+    states={
         NC_VILLAGE: [
             MessageHandler(text, nc_village_typed),
             CallbackQueryHandler(nc_village_chosen, pattern=step_filter("cn", "village")),
@@ -1145,21 +1115,16 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         NEW_TIME: [MessageHandler(text, new_time_typed)],
         NEW_VENUE: [MessageHandler(text, new_venue_typed)],
         NEW_SEATS: [MessageHandler(text, new_seats_typed)],
-    }
-    fallbacks: list[Handler] = [
-        CommandHandler("cancel", cancel_flow),
-        MessageHandler(~filters.COMMAND, answer_the_question),
-    ]
-    flows: ConversationHandler[BotContext] = ConversationHandler(
-        entry_points=entry_points,
-        states=states,
-        fallbacks=fallbacks,
-        name="classes",
-        persistent=True,
-        allow_reentry=True,
-        conversation_timeout=1800,
-    )
-    app.add_handler(flows)
-    app.add_handler(CallbackQueryHandler(cancel_button, pattern=CancelCb.filter()))
-    app.add_handler(CallbackQueryHandler(offer_button, pattern=OfferCb.filter()))
-    app.add_handler(CallbackQueryHandler(walk_in_age, pattern=WalkInCb.filter()))
+    },
+)
+FLOWS = [CLASSES]
+HANDLERS: list[Handler] = [
+    CommandHandler("classes", list_classes),
+    CallbackQueryHandler(list_classes, pattern=lambda d: d == "menu:classes"),
+    CommandHandler("myclasses", my_classes),
+    CallbackQueryHandler(trainer_screen, pattern=lambda d: d == "menu:trainer"),
+    CommandHandler("classstats", class_numbers),
+    CallbackQueryHandler(cancel_button, pattern=CancelCb.filter()),
+    CallbackQueryHandler(offer_button, pattern=OfferCb.filter()),
+    CallbackQueryHandler(walk_in_age, pattern=WalkInCb.filter()),
+]

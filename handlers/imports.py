@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
+from bot import ui
 from bot.callbacks import CallbackData
 from bot.context import BotContext
+from bot.flows import Flow, Handler
 from bot.places import importer
 from db import drafts
 from handlers.common import back_to_menu, button, keyboard, reply, requires
@@ -66,9 +68,11 @@ async def kind_chosen(update: Update, context: BotContext) -> None:
     async with context.db.read() as conn:
         draft = await drafts.get_draft(conn, context.member.id, FLOW)
     if data is None or data.kind not in ("kato", "plan", "objects", "cancel") or not draft.get("file_id"):
-        await query.answer(t._("This button is out of date. Open /menu again."), show_alert=True)
+        await ui.answer(
+            update, context, t._("This button is out of date. Open /menu again."), show_alert=True
+        )
         return
-    await query.answer()
+    await ui.answer(update, context)
     async with context.db.transaction() as tx:
         await drafts.clear_draft(tx, context.member.id, FLOW)
     if data.kind == "cancel":
@@ -98,7 +102,6 @@ async def kind_chosen(update: Update, context: BotContext) -> None:
         await reply(update, context, text, keyboard([back_to_menu(t)]))
         return
     await context.services.reload_villages()
-    context.services.committed()
     await reply(
         update,
         context,
@@ -117,6 +120,8 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
-    app.add_handler(MessageHandler(filters.Document.ALL & filters.ChatType.PRIVATE, document_received))
-    app.add_handler(CallbackQueryHandler(kind_chosen, pattern=ImportCb.filter()))
+FLOWS: list[Flow] = []
+HANDLERS: list[Handler] = [
+    MessageHandler(filters.Document.ALL & filters.ChatType.PRIVATE, document_received),
+    CallbackQueryHandler(kind_chosen, pattern=ImportCb.filter()),
+]

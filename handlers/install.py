@@ -6,8 +6,6 @@ from typing import Any
 
 from telegram import Update
 from telegram.ext import (
-    Application,
-    BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
@@ -15,17 +13,17 @@ from telegram.ext import (
     filters,
 )
 
+from bot import ui
 from bot.callbacks import CallbackData
 from bot.context import BotContext
+from bot.flows import Flow, Handler, State
 from bot.places import service
 from bot.places.service import InstallationError, NewInstallation, check_speed
 from db import drafts, places
 from db.places import OBJECT_KINDS, TECHNOLOGIES
 from handlers.common import (
-    answer_the_question,
     back_to_menu,
     button,
-    cancel_flow,
     keyboard,
     reply,
     requires,
@@ -36,7 +34,21 @@ from handlers.common import (
 from handlers.villages import OBJECT_KIND_NAMES, TECHNOLOGY_NAMES
 
 FLOW = "install"
-(VILLAGE, OBJECT, NEW_KIND, NEW_NAME, TECHNOLOGY, SPEED, PHOTO, LOCATION, CONFIRM, FIX_SPEED) = range(10)
+(VILLAGE, OBJECT, NEW_KIND, NEW_NAME, TECHNOLOGY, SPEED, PHOTO, LOCATION, CONFIRM, FIX_SPEED) = (
+    f"{FLOW}.{step}"
+    for step in (
+        "village",
+        "object",
+        "kind",
+        "name",
+        "technology",
+        "speed",
+        "photo",
+        "location",
+        "confirm",
+        "fix",
+    )
+)
 
 
 class InstallCb(CallbackData, prefix="in"):
@@ -73,14 +85,14 @@ async def _save(context: BotContext, **changes: Any) -> dict[str, Any]:
 
 
 def _cancel_row(context: BotContext) -> list[Any]:
-    return [button(context.t._("✖️ Cancel"), InstallCb(step="cancel"))]
+    return [ui.cancel_button(context.t)]
 
 
 @requires("staff")
-async def start_install(update: Update, context: BotContext) -> int:
+async def start_install(update: Update, context: BotContext) -> State:
     """/install: which village?"""
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        await ui.answer(update, context)
     async with context.db.transaction() as tx:
         await drafts.save_draft(tx, context.member.id, FLOW, {}, context.clock.now())
     await reply(
@@ -92,7 +104,7 @@ async def start_install(update: Update, context: BotContext) -> int:
     return VILLAGE
 
 
-async def village_typed(update: Update, context: BotContext) -> int:
+async def village_typed(update: Update, context: BotContext) -> State:
     message = update.effective_message
     assert message is not None and message.text is not None
     t = context.t
@@ -109,7 +121,7 @@ async def village_typed(update: Update, context: BotContext) -> int:
     return VILLAGE
 
 
-async def village_chosen(update: Update, context: BotContext) -> int:
+async def village_chosen(update: Update, context: BotContext) -> State:
     query = update.callback_query
     assert query is not None
     data = InstallCb.parse(query.data)
@@ -118,9 +130,9 @@ async def village_chosen(update: Update, context: BotContext) -> int:
         village = await places.get_village(conn, data.value) if data else None
         objects = await places.objects_of(conn, village.code) if village else []
     if village is None or not context.member.can("staff", village.code):
-        await query.answer(t._("This village is outside your area."), show_alert=True)
+        await ui.answer(update, context, t._("This village is outside your area."), show_alert=True)
         return VILLAGE
-    await query.answer()
+    await ui.answer(update, context)
     await _save(context, village=village.code)
     rows = [
         [
@@ -142,12 +154,12 @@ async def village_chosen(update: Update, context: BotContext) -> int:
     return OBJECT
 
 
-async def object_chosen(update: Update, context: BotContext) -> int:
+async def object_chosen(update: Update, context: BotContext) -> State:
     query = update.callback_query
     assert query is not None
     data = InstallCb.parse(query.data)
     t = context.t
-    await query.answer()
+    await ui.answer(update, context)
     if data is not None and data.value == "new":
         rows = [
             [button(t._(OBJECT_KIND_NAMES[kind]), InstallCb(step="k", value=kind))] for kind in OBJECT_KINDS
@@ -166,11 +178,11 @@ async def object_chosen(update: Update, context: BotContext) -> int:
     return await ask_technology(update, context)
 
 
-async def kind_chosen(update: Update, context: BotContext) -> int:
+async def kind_chosen(update: Update, context: BotContext) -> State:
     query = update.callback_query
     assert query is not None
     data = InstallCb.parse(query.data)
-    await query.answer()
+    await ui.answer(update, context)
     if data is None or data.value not in OBJECT_KINDS:
         return NEW_KIND
     await _save(context, new_kind=data.value, object_id=None)
@@ -184,7 +196,7 @@ async def kind_chosen(update: Update, context: BotContext) -> int:
     return NEW_NAME
 
 
-async def name_typed(update: Update, context: BotContext) -> int:
+async def name_typed(update: Update, context: BotContext) -> State:
     message = update.effective_message
     assert message is not None and message.text is not None
     name = message.text.strip()
@@ -195,7 +207,7 @@ async def name_typed(update: Update, context: BotContext) -> int:
     return await ask_technology(update, context)
 
 
-async def ask_technology(update: Update, context: BotContext) -> int:
+async def ask_technology(update: Update, context: BotContext) -> State:
     t = context.t
     rows = [[button(t._(TECHNOLOGY_NAMES[tech]), InstallCb(step="t", value=tech))] for tech in TECHNOLOGIES]
     await reply(
@@ -208,11 +220,11 @@ async def ask_technology(update: Update, context: BotContext) -> int:
     return TECHNOLOGY
 
 
-async def technology_chosen(update: Update, context: BotContext) -> int:
+async def technology_chosen(update: Update, context: BotContext) -> State:
     query = update.callback_query
     assert query is not None
     data = InstallCb.parse(query.data)
-    await query.answer()
+    await ui.answer(update, context)
     if data is None or data.value not in TECHNOLOGIES:
         return TECHNOLOGY
     await _save(context, technology=data.value)
@@ -226,7 +238,7 @@ async def technology_chosen(update: Update, context: BotContext) -> int:
     return SPEED
 
 
-async def speed_typed(update: Update, context: BotContext) -> int:
+async def speed_typed(update: Update, context: BotContext) -> State:
     message = update.effective_message
     assert message is not None and message.text is not None
     try:
@@ -245,14 +257,14 @@ async def speed_typed(update: Update, context: BotContext) -> int:
     return PHOTO
 
 
-async def photo_sent(update: Update, context: BotContext) -> int:
+async def photo_sent(update: Update, context: BotContext) -> State:
     message = update.effective_message
     assert message is not None and message.photo
     await _save(context, photo=message.photo[-1].file_id)
     return await ask_location(update, context)
 
 
-async def ask_location(update: Update, context: BotContext) -> int:
+async def ask_location(update: Update, context: BotContext) -> State:
     t = context.t
     await reply(
         update,
@@ -263,24 +275,24 @@ async def ask_location(update: Update, context: BotContext) -> int:
     return LOCATION
 
 
-async def skip(update: Update, context: BotContext) -> int:
+async def skip(update: Update, context: BotContext) -> State:
     query = update.callback_query
     assert query is not None
     data = InstallCb.parse(query.data)
-    await query.answer()
+    await ui.answer(update, context)
     if data is not None and data.value == "photo":
         return await ask_location(update, context)
     return await ask_confirm(update, context)
 
 
-async def location_sent(update: Update, context: BotContext) -> int:
+async def location_sent(update: Update, context: BotContext) -> State:
     message = update.effective_message
     assert message is not None and message.location is not None
     await _save(context, latitude=message.location.latitude, longitude=message.location.longitude)
     return await ask_confirm(update, context)
 
 
-async def ask_confirm(update: Update, context: BotContext) -> int:
+async def ask_confirm(update: Update, context: BotContext) -> State:
     t = context.t
     draft = await _draft(context)
     async with context.db.read() as conn:
@@ -312,14 +324,14 @@ async def ask_confirm(update: Update, context: BotContext) -> int:
 
 
 @requires("staff")
-async def save(update: Update, context: BotContext) -> int:
+async def save(update: Update, context: BotContext) -> State:
     """Commit the installation; a redelivered press finds the same entry and adds nothing."""
     query = update.callback_query
     assert query is not None
     t = context.t
     draft = await _draft(context)
     if not draft.get("village") or not context.member.can("staff", draft["village"]):
-        await query.answer(t._("This village is outside your area."), show_alert=True)
+        await ui.answer(update, context, t._("This village is outside your area."), show_alert=True)
         return ConversationHandler.END
     new = NewInstallation(
         village_code=draft["village"],
@@ -343,10 +355,9 @@ async def save(update: Update, context: BotContext) -> int:
             )
             await drafts.clear_draft(tx, context.member.id, FLOW)
     except InstallationError as error:
-        await query.answer(error_text(context, error.code), show_alert=True)
+        await ui.answer(update, context, error_text(context, error.code), show_alert=True)
         return CONFIRM
-    context.services.committed()
-    await query.answer(t._("Saved."))
+    await ui.answer(update, context, t._("Saved."))
     await reply(
         update,
         context,
@@ -360,14 +371,8 @@ async def save(update: Update, context: BotContext) -> int:
     return ConversationHandler.END
 
 
-async def cancel(update: Update, context: BotContext) -> int:
-    async with context.db.transaction() as tx:
-        await drafts.clear_draft(tx, context.member.id, FLOW)
-    return await cancel_flow(update, context)
-
-
 @requires("staff")
-async def my_log(update: Update, context: BotContext) -> int:
+async def my_log(update: Update, context: BotContext) -> State:
     """/mylog: my last installations; ones under 24 hours old can be corrected."""
     t = context.t
     now = context.clock.now()
@@ -408,14 +413,16 @@ async def my_log(update: Update, context: BotContext) -> int:
 
 
 @requires("staff")
-async def fix_chosen(update: Update, context: BotContext) -> int:
+async def fix_chosen(update: Update, context: BotContext) -> State:
     query = update.callback_query
     assert query is not None
     data = FixCb.parse(query.data)
     if data is None:
-        await query.answer(context.t._("This button is out of date. Open /menu again."), show_alert=True)
+        await ui.answer(
+            update, context, context.t._("This button is out of date. Open /menu again."), show_alert=True
+        )
         return ConversationHandler.END
-    await query.answer()
+    await ui.answer(update, context)
     await _save(context, fix=data.installation)
     await reply(
         update, context, context.t._("Type the corrected speed in Mbit/s:"), keyboard(_cancel_row(context))
@@ -423,7 +430,7 @@ async def fix_chosen(update: Update, context: BotContext) -> int:
     return FIX_SPEED
 
 
-async def fix_typed(update: Update, context: BotContext) -> int:
+async def fix_typed(update: Update, context: BotContext) -> State:
     message = update.effective_message
     assert message is not None and message.text is not None
     draft = await _draft(context)
@@ -451,46 +458,35 @@ async def fix_typed(update: Update, context: BotContext) -> int:
     return ConversationHandler.END
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
-    cancel_button = CallbackQueryHandler(cancel, pattern=step_filter("in", "cancel"))
-    anything_else = MessageHandler(~filters.COMMAND, answer_the_question)
-    fallbacks: list[BaseHandler[Update, BotContext, Any]] = [
-        cancel_button,
-        CommandHandler("cancel", cancel),
-        anything_else,
-    ]
-    flow = ConversationHandler(
-        entry_points=[
-            CommandHandler("install", start_install),
-            CallbackQueryHandler(start_install, pattern=lambda d: d == "menu:install"),
-            CommandHandler("mylog", my_log),
-            CallbackQueryHandler(fix_chosen, pattern=FixCb.filter()),
+INSTALL = Flow(
+    FLOW,
+    role="staff",
+    entry_points=[
+        CommandHandler("install", start_install),
+        CallbackQueryHandler(start_install, pattern=lambda d: d == "menu:install"),
+        CallbackQueryHandler(fix_chosen, pattern=FixCb.filter()),
+    ],
+    states={
+        VILLAGE: [
+            MessageHandler(filters.TEXT & ~filters.COMMAND, village_typed),
+            CallbackQueryHandler(village_chosen, pattern=step_filter("in", "v")),
         ],
-        states={
-            VILLAGE: [
-                MessageHandler(filters.TEXT & ~filters.COMMAND, village_typed),
-                CallbackQueryHandler(village_chosen, pattern=step_filter("in", "v")),
-            ],
-            OBJECT: [CallbackQueryHandler(object_chosen, pattern=step_filter("in", "o"))],
-            NEW_KIND: [CallbackQueryHandler(kind_chosen, pattern=step_filter("in", "k"))],
-            NEW_NAME: [MessageHandler(filters.TEXT & ~filters.COMMAND, name_typed)],
-            TECHNOLOGY: [CallbackQueryHandler(technology_chosen, pattern=step_filter("in", "t"))],
-            SPEED: [MessageHandler(filters.TEXT & ~filters.COMMAND, speed_typed)],
-            PHOTO: [
-                MessageHandler(filters.PHOTO, photo_sent),
-                CallbackQueryHandler(skip, pattern=step_filter("in", "skip")),
-            ],
-            LOCATION: [
-                MessageHandler(filters.LOCATION, location_sent),
-                CallbackQueryHandler(skip, pattern=step_filter("in", "skip")),
-            ],
-            CONFIRM: [CallbackQueryHandler(save, pattern=step_filter("in", "save"))],
-            FIX_SPEED: [MessageHandler(filters.TEXT & ~filters.COMMAND, fix_typed)],
-        },
-        fallbacks=fallbacks,
-        name="install",
-        persistent=True,
-        allow_reentry=True,
-        conversation_timeout=1800,
-    )
-    app.add_handler(flow)
+        OBJECT: [CallbackQueryHandler(object_chosen, pattern=step_filter("in", "o"))],
+        NEW_KIND: [CallbackQueryHandler(kind_chosen, pattern=step_filter("in", "k"))],
+        NEW_NAME: [MessageHandler(filters.TEXT & ~filters.COMMAND, name_typed)],
+        TECHNOLOGY: [CallbackQueryHandler(technology_chosen, pattern=step_filter("in", "t"))],
+        SPEED: [MessageHandler(filters.TEXT & ~filters.COMMAND, speed_typed)],
+        PHOTO: [
+            MessageHandler(filters.PHOTO, photo_sent),
+            CallbackQueryHandler(skip, pattern=step_filter("in", "skip")),
+        ],
+        LOCATION: [
+            MessageHandler(filters.LOCATION, location_sent),
+            CallbackQueryHandler(skip, pattern=step_filter("in", "skip")),
+        ],
+        CONFIRM: [CallbackQueryHandler(save, pattern=step_filter("in", "save"))],
+        FIX_SPEED: [MessageHandler(filters.TEXT & ~filters.COMMAND, fix_typed)],
+    },
+)
+FLOWS = [INSTALL]
+HANDLERS: list[Handler] = [CommandHandler("mylog", my_log)]

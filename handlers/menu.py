@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
+from bot import ui
 from bot.context import BotContext
+from bot.flows import Flow, Handler
 from bot.i18n import Translator
 from bot.roles import Member
 from handlers.common import MenuCb, back_to_menu, button, keyboard, reply
@@ -20,9 +22,9 @@ def make_main_menu(t: Translator, member: Member) -> InlineKeyboardMarkup:
             button(t._("⚙️ Settings"), MenuCb(item="settings")),
         ],
     ]
-    if member.can("trainer"):
+    if member.holds("trainer"):
         rows.append([button(t._("🧑‍🏫 My classes (trainer)"), MenuCb(item="trainer"))])
-    if member.can("staff"):
+    if member.holds("staff"):
         rows.append(
             [
                 button(t._("🛠 Log installation"), MenuCb(item="install")),
@@ -54,7 +56,7 @@ async def menu_command(update: Update, context: BotContext) -> None:
 async def menu_button(update: Update, context: BotContext) -> None:
     """The "Menu" button: replace the pressed message with the main menu."""
     assert update.callback_query is not None
-    await update.callback_query.answer()
+    await ui.answer(update, context)
     await show_menu(update, context, edit=True)
 
 
@@ -76,13 +78,13 @@ def help_text(t: Translator, member: Member) -> str:
         ),
         t._("⚙️ <b>Settings</b>: language, your village, your data."),
     ]
-    if member.can("trainer"):
+    if member.holds("trainer"):
         parts.append(
             t._(
                 "🧑‍🏫 Trainers: /newclass schedules a class, /myclasses keeps the register, /classstats shows the numbers."
             )
         )
-    if member.can("staff"):
+    if member.holds("staff"):
         parts.append(
             t._(
                 "🛠 Field staff: /install logs an installation, /mylog lists yours,"
@@ -108,26 +110,15 @@ async def help_command(update: Update, context: BotContext) -> None:
 
 async def help_button(update: Update, context: BotContext) -> None:
     assert update.callback_query is not None
-    await update.callback_query.answer()
+    await ui.answer(update, context)
     t = context.t
     await reply(update, context, help_text(t, context.member), keyboard([back_to_menu(t)]), edit=True)
 
 
-async def not_built_yet(update: Update, context: BotContext) -> None:
-    """A menu item whose feature is not available yet."""
-    assert update.callback_query is not None
-    await update.callback_query.answer(
-        context.t._("This part is not ready yet. Thank you for your patience!"), show_alert=True
-    )
-
-
-def register(app: Application) -> None:  # type: ignore[type-arg]
-    app.add_handler(CommandHandler("menu", menu_command))
-    app.add_handler(CommandHandler("help", help_command))
-    app.add_handler(CallbackQueryHandler(menu_button, pattern=lambda d: d == "menu:main"))
-    app.add_handler(CallbackQueryHandler(help_button, pattern=lambda d: d == "menu:help"))
-
-
-def register_fallback(app: Application) -> None:  # type: ignore[type-arg]
-    """Menu items no feature claimed; must come after every feature's handlers."""
-    app.add_handler(CallbackQueryHandler(not_built_yet, pattern=MenuCb.filter()))
+FLOWS: list[Flow] = []
+HANDLERS: list[Handler] = [
+    CommandHandler("menu", menu_command),
+    CommandHandler("help", help_command),
+    CallbackQueryHandler(menu_button, pattern=lambda d: d == "menu:main"),
+    CallbackQueryHandler(help_button, pattern=lambda d: d == "menu:help"),
+]

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
@@ -16,8 +14,10 @@ from telegram.ext import (
     filters,
 )
 
+from bot import ui
 from bot.callbacks import CallbackData
 from bot.context import BotContext
+from bot.flows import Flow, Handler, State
 from bot.outages import service
 from bot.outages.callbacks import FixedCb, StaffCb
 from bot.outages.notifications import (
@@ -33,10 +33,8 @@ from db import drafts, outages, places
 from handlers.common import (
     MAX_FREE_TEXT,
     MenuCb,
-    answer_the_question,
     back_to_menu,
     button,
-    cancel_flow,
     keyboard,
     reply,
     requires,
@@ -46,7 +44,7 @@ from handlers.common import (
 )
 
 FLOW = "report"
-VILLAGE, KIND, SINCE, DETAILS = range(4)
+VILLAGE, KIND, SINCE, DETAILS = (f"{FLOW}.{step}" for step in ("village", "kind", "since", "details"))
 SLA_CHECK_SECONDS = 60
 
 
@@ -83,10 +81,10 @@ async def _draft(context: BotContext, **changes: Any) -> dict[str, Any]:
 
 
 # --- residents ------------------------------------------------------------------------------------
-async def start_report(update: Update, context: BotContext) -> int:
+async def start_report(update: Update, context: BotContext) -> State:
     """/report and the menu: my village preselected, so the first tap is what is not working."""
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        await ui.answer(update, context)
     async with context.db.read() as conn:
         mine = await places.my_village(conn, context.member.id)
         village = await places.get_village(conn, mine) if mine else None
@@ -105,7 +103,7 @@ async def start_report(update: Update, context: BotContext) -> int:
     return await ask_kind(update, context, village)
 
 
-async def ask_kind(update: Update, context: BotContext, village: places.Village) -> int:
+async def ask_kind(update: Update, context: BotContext, village: places.Village) -> State:
     t = context.t
     rows = [
         [button(t._(KIND_NAMES[kind]).capitalize(), ReportCb(step="k", value=kind))] for kind in outages.KINDS
@@ -121,14 +119,14 @@ async def ask_kind(update: Update, context: BotContext, village: places.Village)
     return KIND
 
 
-async def other_village(update: Update, context: BotContext) -> int:
+async def other_village(update: Update, context: BotContext) -> State:
     assert update.callback_query is not None
-    await update.callback_query.answer()
+    await ui.answer(update, context)
     await reply(update, context, context.t._("⚠️ In which village? Type its name:"), edit=True)
     return VILLAGE
 
 
-async def village_typed(update: Update, context: BotContext) -> int:
+async def village_typed(update: Update, context: BotContext) -> State:
     message = update.effective_message
     assert message is not None and message.text is not None
     t = context.t
@@ -147,29 +145,33 @@ async def village_typed(update: Update, context: BotContext) -> int:
     return VILLAGE
 
 
-async def village_chosen(update: Update, context: BotContext) -> int:
+async def village_chosen(update: Update, context: BotContext) -> State:
     query = update.callback_query
     assert query is not None
     data = ReportCb.parse(query.data)
     async with context.db.read() as conn:
         village = await places.get_village(conn, data.value) if data else None
     if village is None:
-        await query.answer(context.t._("This button is out of date. Open /menu again."), show_alert=True)
+        await ui.answer(
+            update, context, context.t._("This button is out of date. Open /menu again."), show_alert=True
+        )
         return VILLAGE
-    await query.answer()
+    await ui.answer(update, context)
     await _draft(context, village=village.code)
     return await ask_kind(update, context, village)
 
 
-async def kind_chosen(update: Update, context: BotContext) -> int:
+async def kind_chosen(update: Update, context: BotContext) -> State:
     query = update.callback_query
     assert query is not None
     data = ReportCb.parse(query.data)
     t = context.t
     if data is None or data.value not in outages.KINDS:
-        await query.answer(t._("This button is out of date. Open /menu again."), show_alert=True)
+        await ui.answer(
+            update, context, t._("This button is out of date. Open /menu again."), show_alert=True
+        )
         return KIND
-    await query.answer()
+    await ui.answer(update, context)
     await _draft(context, kind=data.value)
     rows = [
         [button(t._(SINCE_NAMES[since]).capitalize(), ReportCb(step="s", value=since))]
@@ -179,15 +181,17 @@ async def kind_chosen(update: Update, context: BotContext) -> int:
     return SINCE
 
 
-async def since_chosen(update: Update, context: BotContext) -> int:
+async def since_chosen(update: Update, context: BotContext) -> State:
     query = update.callback_query
     assert query is not None
     data = ReportCb.parse(query.data)
     t = context.t
     if data is None or data.value not in outages.SINCE:
-        await query.answer(t._("This button is out of date. Open /menu again."), show_alert=True)
+        await ui.answer(
+            update, context, t._("This button is out of date. Open /menu again."), show_alert=True
+        )
         return SINCE
-    await query.answer()
+    await ui.answer(update, context)
     await _draft(context, since=data.value)
     await reply(
         update,
@@ -199,7 +203,7 @@ async def since_chosen(update: Update, context: BotContext) -> int:
     return DETAILS
 
 
-async def detail_added(update: Update, context: BotContext) -> int:
+async def detail_added(update: Update, context: BotContext) -> State:
     message = update.effective_message
     assert message is not None
     t = context.t
@@ -232,7 +236,7 @@ async def detail_added(update: Update, context: BotContext) -> int:
     return DETAILS
 
 
-async def send_report(update: Update, context: BotContext) -> int:
+async def send_report(update: Update, context: BotContext) -> State:
     """Commit the report, then give the ticket: number, date and time."""
     query = update.callback_query
     assert query is not None
@@ -242,7 +246,9 @@ async def send_report(update: Update, context: BotContext) -> int:
         await show_filed_ticket(update, context, int(draft["filed"]))
         return ConversationHandler.END
     if not {"village", "kind", "since"} <= set(draft):
-        await query.answer(t._("This button is out of date. Open /menu again."), show_alert=True)
+        await ui.answer(
+            update, context, t._("This button is out of date. Open /menu again."), show_alert=True
+        )
         return ConversationHandler.END
     new = NewReport(
         user_id=context.member.id,
@@ -265,11 +271,10 @@ async def send_report(update: Update, context: BotContext) -> int:
                 tx, context.member.id, FLOW, {"filed": filed.report.id}, context.clock.now()
             )
     except OutageError as error:
-        await query.answer()
+        await ui.answer(update, context)
         await reply(update, context, error_text(context, error), keyboard([back_to_menu(t)]), edit=True)
         return ConversationHandler.END
-    context.services.committed()
-    await query.answer()
+    await ui.answer(update, context)
     await reply(
         update,
         context,
@@ -288,7 +293,7 @@ async def show_filed_ticket(update: Update, context: BotContext, report_id: int)
         report = await outages.get_report(conn, report_id)
         incident = await outages.get_incident(conn, report.incident_id) if report else None
     try:
-        await query.answer()
+        await ui.answer(update, context)
     except BadRequest:
         pass  # a press delivered again may be too old to answer; the ticket still shows
     if report is None or incident is None:
@@ -339,7 +344,7 @@ async def my_reports(update: Update, context: BotContext) -> None:
     """/myreports: my tickets and their states."""
     t = context.t
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        await ui.answer(update, context)
     async with context.db.read() as conn:
         mine = await outages.reports_by_user(conn, context.member.id)
         names = {}
@@ -376,7 +381,9 @@ async def working_answer(update: Update, context: BotContext) -> None:
     t = context.t
     data = FixedCb.parse(query.data)
     if data is None:
-        await query.answer(t._("This button is out of date. Open /menu again."), show_alert=True)
+        await ui.answer(
+            update, context, t._("This button is out of date. Open /menu again."), show_alert=True
+        )
         return
     try:
         async with context.db.transaction() as tx:
@@ -384,10 +391,9 @@ async def working_answer(update: Update, context: BotContext) -> None:
                 tx, data.incident, context.member.id, data.working, context.settings, context.clock.now()
             )
     except OutageError as error:
-        await query.answer(error_text(context, error), show_alert=True)
+        await ui.answer(update, context, error_text(context, error), show_alert=True)
         return
-    context.services.committed()
-    await query.answer()
+    await ui.answer(update, context)
     if data.working:
         await reply(update, context, t._("Thank you! Glad it works."), edit=True)
     elif incident.state == "open":
@@ -413,20 +419,25 @@ async def staff_button(update: Update, context: BotContext) -> None:
         or data.action not in ("take", "progress", "resolve")
         or (data.reason is not None and data.reason not in outages.RESOLUTIONS)
     ):
-        await query.answer(t._("This button is out of date. Open /menu again."), show_alert=True)
+        await ui.answer(
+            update, context, t._("This button is out of date. Open /menu again."), show_alert=True
+        )
         return
     async with context.db.read() as conn:
         incident = await outages.get_incident(conn, data.incident)
     if incident is None:
-        await query.answer(t._("This outage no longer exists."), show_alert=True)
+        await ui.answer(update, context, t._("This outage no longer exists."), show_alert=True)
         return
     if not context.member.can("staff", incident.village_code):
-        await query.answer(
-            t._("Sorry, this is only for the {role} role.", role=t._("field staff")), show_alert=True
+        await ui.answer(
+            update,
+            context,
+            t._("Sorry, this is only for the {role} role.", role=t._("field staff")),
+            show_alert=True,
         )
         return
     if data.action == "resolve" and data.reason is None:
-        await query.answer()
+        await ui.answer(update, context)
         rows = [
             [
                 button(
@@ -453,15 +464,16 @@ async def staff_button(update: Update, context: BotContext) -> None:
                     tx, incident.id, context.member.id, data.reason or "other", context.settings, now
                 )
     except OutageError as error:
-        await query.answer(error_text(context, error), show_alert=True)
+        await ui.answer(update, context, error_text(context, error), show_alert=True)
         return
-    context.services.committed()
-    await query.answer(
+    await ui.answer(
+        update,
+        context,
         {
             "take": t._("You took it."),
             "progress": t._("Marked: repair in progress."),
             "resolve": t._("Resolved. The residents are asked if it works."),
-        }[data.action]
+        }[data.action],
     )
 
 
@@ -474,7 +486,7 @@ async def list_outages(update: Update, context: BotContext) -> None:
     data = ListCb.parse(query.data) if query is not None else ListCb(mine=argument == "mine")
     area = argument if argument.isdigit() else ""  # /outages 55: one region (or district) only
     if query is not None:
-        await query.answer()
+        await ui.answer(update, context)
     if data is None:
         return
     now = context.clock.now()
@@ -531,64 +543,39 @@ async def _show_incident(update: Update, context: BotContext, incident: outages.
     await reply(update, context, alert_text(t, params), staff_keyboard(t, incident.id, incident.state))
 
 
-async def service_levels(context: BotContext) -> None:
-    """Every minute: escalate to admins what nobody took in time."""
-    services = context.bot_data
-    async with services.db.transaction() as tx:
-        escalated = await service.check_service_levels(tx, services.config, services.clock.now())
-    if escalated:
-        services.committed()
-
-
-async def startup(app: Application) -> None:  # type: ignore[type-arg]
-    if app.job_queue is not None:
-        app.job_queue.run_repeating(
-            service_levels,
-            interval=timedelta(seconds=SLA_CHECK_SECONDS),
-            first=timedelta(seconds=SLA_CHECK_SECONDS),
-            name="outage-service-levels",
-        )
-
-
-def register(app: Application) -> None:  # type: ignore[type-arg]
-    flow = ConversationHandler(
-        entry_points=[
-            CommandHandler("report", start_report),
-            CallbackQueryHandler(start_report, pattern=lambda d: d == "menu:report"),
+REPORT = Flow(
+    FLOW,
+    entry_points=[
+        CommandHandler("report", start_report),
+        CallbackQueryHandler(start_report, pattern=lambda d: d == "menu:report"),
+    ],
+    states={
+        VILLAGE: [
+            MessageHandler(filters.TEXT & ~filters.COMMAND, village_typed),
+            CallbackQueryHandler(village_chosen, pattern=step_filter("rp", "v")),
         ],
-        states={
-            VILLAGE: [
-                MessageHandler(filters.TEXT & ~filters.COMMAND, village_typed),
-                CallbackQueryHandler(village_chosen, pattern=step_filter("rp", "v")),
-            ],
-            KIND: [
-                CallbackQueryHandler(kind_chosen, pattern=step_filter("rp", "k")),
-                CallbackQueryHandler(other_village, pattern=step_filter("rp", "other")),
-            ],
-            SINCE: [CallbackQueryHandler(since_chosen, pattern=step_filter("rp", "s"))],
-            DETAILS: [
-                CallbackQueryHandler(send_report, pattern=step_filter("rp", "send")),
-                MessageHandler(
-                    (filters.TEXT & ~filters.COMMAND) | filters.PHOTO | filters.LOCATION, detail_added
-                ),
-            ],
-        },
-        fallbacks=[
-            CommandHandler("cancel", cancel_flow),
-            MessageHandler(~filters.COMMAND, answer_the_question),
+        KIND: [
+            CallbackQueryHandler(kind_chosen, pattern=step_filter("rp", "k")),
+            CallbackQueryHandler(other_village, pattern=step_filter("rp", "other")),
         ],
-        name="report",
-        persistent=True,
-        allow_reentry=True,
-        conversation_timeout=1800,
-    )
-    app.add_handler(flow)
-    # «Send now» after the conversation ended (a press delivered again): show the ticket, not "out of date".
-    app.add_handler(CallbackQueryHandler(send_report, pattern=step_filter("rp", "send")))
-    app.add_handler(CommandHandler("myreports", my_reports))
-    app.add_handler(CallbackQueryHandler(my_reports, pattern=lambda d: d == "menu:myreports"))
-    app.add_handler(CallbackQueryHandler(working_answer, pattern=FixedCb.filter()))
-    app.add_handler(CallbackQueryHandler(staff_button, pattern=StaffCb.filter()))
-    app.add_handler(CommandHandler("outages", list_outages))
-    app.add_handler(CallbackQueryHandler(list_outages, pattern=lambda d: d == "menu:outages"))
-    app.add_handler(CallbackQueryHandler(list_outages, pattern=ListCb.filter()))
+        SINCE: [CallbackQueryHandler(since_chosen, pattern=step_filter("rp", "s"))],
+        DETAILS: [
+            CallbackQueryHandler(send_report, pattern=step_filter("rp", "send")),
+            MessageHandler(
+                (filters.TEXT & ~filters.COMMAND) | filters.PHOTO | filters.LOCATION, detail_added
+            ),
+        ],
+    },
+)
+FLOWS = [REPORT]
+HANDLERS: list[Handler] = [
+    # «Send now» after the flow ended (a press delivered again): show the ticket, not "out of date".
+    CallbackQueryHandler(send_report, pattern=step_filter("rp", "send")),
+    CommandHandler("myreports", my_reports),
+    CallbackQueryHandler(my_reports, pattern=lambda d: d == "menu:myreports"),
+    CallbackQueryHandler(working_answer, pattern=FixedCb.filter()),
+    CallbackQueryHandler(staff_button, pattern=StaffCb.filter()),
+    CommandHandler("outages", list_outages),
+    CallbackQueryHandler(list_outages, pattern=lambda d: d == "menu:outages"),
+    CallbackQueryHandler(list_outages, pattern=ListCb.filter()),
+]

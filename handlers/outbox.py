@@ -1,35 +1,20 @@
-"""The delivery worker's place in the application, and the admins' view of it (/outbox)."""
+"""The admins' view of notification delivery (/outbox)."""
 
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
+from bot import ui
 from bot.callbacks import CallbackData
 from bot.context import BotContext
-from bot.outbox import OutboxWorker
+from bot.flows import Flow, Handler
 from db import outbox
 from handlers.common import back_to_menu, button, keyboard, reply, requires
-
-WORKER = "outbox_worker"
 
 
 class RetryCb(CallbackData, prefix="obr"):
     confirm: bool = True
-
-
-async def startup(app: Application) -> None:  # type: ignore[type-arg]
-    services = app.bot_data
-    worker = OutboxWorker(app.bot, services.db, services.config, services.clock)
-    services.on_commit.append(worker.wake)
-    app.bot_data.outbox = worker
-    await worker.start()
-
-
-async def shutdown(app: Application) -> None:  # type: ignore[type-arg]
-    worker: OutboxWorker | None = getattr(app.bot_data, "outbox", None)
-    if worker is not None:
-        await worker.stop()
 
 
 @requires("admin")
@@ -65,13 +50,16 @@ async def retry_button(update: Update, context: BotContext) -> None:
     assert query is not None
     async with context.db.transaction() as tx:
         count = await outbox.retry_failed(tx, context.clock.now())
-    context.services.committed()
-    await query.answer(
-        context.t.n_("{n} notification will be sent again.", "{n} notifications will be sent again.", count)
+    await ui.answer(
+        update,
+        context,
+        context.t.n_("{n} notification will be sent again.", "{n} notifications will be sent again.", count),
     )
     await outbox_status(update, context)
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
-    app.add_handler(CommandHandler("outbox", outbox_status))
-    app.add_handler(CallbackQueryHandler(retry_button, pattern=RetryCb.filter()))
+FLOWS: list[Flow] = []
+HANDLERS: list[Handler] = [
+    CommandHandler("outbox", outbox_status),
+    CallbackQueryHandler(retry_button, pattern=RetryCb.filter()),
+]

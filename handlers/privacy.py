@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
+from bot import ui
 from bot.callbacks import CallbackData
 from bot.context import BotContext
+from bot.flows import Flow, Handler
 from bot.privacy import erase_person, what_we_keep
 from handlers.common import ROLE_NAMES, back_to_menu, button, keyboard, reply
 
@@ -37,7 +39,7 @@ async def privacy(update: Update, context: BotContext) -> None:
     """/privacy and the My data button: the notice, what is kept now, and a delete button."""
     t = context.t
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        await ui.answer(update, context)
     async with context.db.read() as conn:
         kept = await what_we_keep(conn, context.member.id)
     lines = [privacy_notice(context), "", t._("<b>What we keep about you now</b>")]
@@ -65,9 +67,11 @@ async def erase(update: Update, context: BotContext) -> None:
     t = context.t
     data = EraseCb.parse(query.data)
     if data is None:
-        await query.answer(t._("This button is out of date. Open /menu again."), show_alert=True)
+        await ui.answer(
+            update, context, t._("This button is out of date. Open /menu again."), show_alert=True
+        )
         return
-    await query.answer()
+    await ui.answer(update, context)
     if not data.confirmed:
         await reply(
             update,
@@ -90,7 +94,9 @@ async def erase(update: Update, context: BotContext) -> None:
     )
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
-    app.add_handler(CommandHandler("privacy", privacy))
-    app.add_handler(CallbackQueryHandler(privacy, pattern=lambda d: d == "menu:privacy"))
-    app.add_handler(CallbackQueryHandler(erase, pattern=EraseCb.filter()))
+FLOWS: list[Flow] = []
+HANDLERS: list[Handler] = [
+    CommandHandler("privacy", privacy),
+    CallbackQueryHandler(privacy, pattern=lambda d: d == "menu:privacy"),
+    CallbackQueryHandler(erase, pattern=EraseCb.filter()),
+]

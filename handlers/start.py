@@ -9,9 +9,11 @@ from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
+from bot import ui
 from bot.callbacks import CallbackData
 from bot.config import LANGUAGES, Language
 from bot.context import BotContext
+from bot.flows import Flow, Handler
 from bot.i18n import Translator, pick_language, translator
 from bot.privacy import record_consent
 from bot.roles import InviteOutcome, redeem_invite
@@ -102,7 +104,7 @@ async def language_chosen(update: Update, context: BotContext) -> None:
     assert query is not None
     choice = LanguageCb.parse(query.data)
     if choice is None:
-        await query.answer(context.t._("This button is out of date. Open /menu again."))
+        await ui.answer(update, context, context.t._("This button is out of date. Open /menu again."))
         return
     first_choice = context.member.account.language is None
     async with context.db.transaction() as tx:
@@ -115,7 +117,7 @@ async def language_chosen(update: Update, context: BotContext) -> None:
 
     context.set_member(Member(account, context.member.grants, context.member.settings_admin), choice.code)
     t = context.t
-    await query.answer(t._("Language saved."))
+    await ui.answer(update, context, t._("Language saved."))
     await reply(update, context, t._("Language: {name}", name=LANGUAGE_NAMES[choice.code]), edit=True)
     await _set_chat_commands(context, t, update.effective_chat.id if update.effective_chat else 0)
     await show_menu(update, context)
@@ -178,7 +180,7 @@ async def settings_screen(update: Update, context: BotContext) -> None:
     """Settings: language, my village, my data."""
     query = update.callback_query
     assert query is not None
-    await query.answer()
+    await ui.answer(update, context)
     t = context.t
     await reply(
         update,
@@ -196,13 +198,15 @@ async def settings_screen(update: Update, context: BotContext) -> None:
 
 async def language_button(update: Update, context: BotContext) -> None:
     assert update.callback_query is not None
-    await update.callback_query.answer()
+    await ui.answer(update, context)
     await ask_language(update, context)
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
-    app.add_handler(CommandHandler("start", start))
-    app.add_handler(CommandHandler("language", language_command))
-    app.add_handler(CallbackQueryHandler(language_chosen, pattern=LanguageCb.filter()))
-    app.add_handler(CallbackQueryHandler(settings_screen, pattern=lambda d: d == "menu:settings"))
-    app.add_handler(CallbackQueryHandler(language_button, pattern=lambda d: d == "menu:language"))
+FLOWS: list[Flow] = []
+HANDLERS: list[Handler] = [
+    CommandHandler("start", start),
+    CommandHandler("language", language_command),
+    CallbackQueryHandler(language_chosen, pattern=LanguageCb.filter()),
+    CallbackQueryHandler(settings_screen, pattern=lambda d: d == "menu:settings"),
+    CallbackQueryHandler(language_button, pattern=lambda d: d == "menu:language"),
+]

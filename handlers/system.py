@@ -7,8 +7,9 @@ import logging
 
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, MessageHandler, TypeHandler, filters
+from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
+from bot import ui
 from bot.context import BotContext
 from bot.i18n import pick_language
 from bot.roles import Member
@@ -70,7 +71,7 @@ async def on_error(update: object, context: BotContext) -> None:
             # The handler may have answered the button already; a second answer fails, and that
             # must not keep the person from hearing what happened.
             with contextlib.suppress(TelegramError):
-                await update.callback_query.answer()
+                await ui.answer(update, context)
         await context.bot.send_message(
             update.effective_chat.id,
             context.t._("Sorry, something went wrong. Please try again in a minute."),
@@ -115,15 +116,10 @@ async def unsupported_message(update: Update, context: BotContext) -> None:
     )
 
 
-def register_pre(app: Application) -> None:  # type: ignore[type-arg]
-    # Group -1 runs before every feature, so handlers can rely on context.member and context.t.
-    app.add_handler(TypeHandler(Update, load_member), group=-1)
-    app.add_error_handler(on_error)
-
-
-def register_fallback(app: Application) -> None:  # type: ignore[type-arg]
-    """Last resort answers; must be registered after every feature."""
-    app.add_handler(MessageHandler(filters.COMMAND, unknown_command))
-    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, unexpected_text))
-    app.add_handler(CallbackQueryHandler(stale_button))
-    app.add_handler(MessageHandler(filters.ALL & ~filters.StatusUpdate.ALL, unsupported_message))
+# Last resort answers, added after every feature's handlers.
+FALLBACKS = [
+    MessageHandler(filters.COMMAND, unknown_command),
+    MessageHandler(filters.TEXT & ~filters.COMMAND, unexpected_text),
+    CallbackQueryHandler(stale_button),
+    MessageHandler(filters.ALL & ~filters.StatusUpdate.ALL, unsupported_message),
+]

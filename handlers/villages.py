@@ -7,13 +7,11 @@ import logging
 from telegram import (
     InlineKeyboardMarkup,
     KeyboardButton,
-    Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
 )
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
@@ -21,8 +19,10 @@ from telegram.ext import (
     filters,
 )
 
+from bot import ui
 from bot.callbacks import CallbackData
 from bot.context import BotContext
+from bot.flows import Flow, Handler, State
 from bot.i18n import N_, Translator
 from bot.places import notifications, service  # noqa: F401 - notifications registers its renderers
 from bot.places.service import REASONS, STAFF_REASONS, RolloutChange, VillageCard
@@ -33,7 +33,7 @@ from handlers.common import MAX_FREE_TEXT, back_to_menu, button, keyboard, reply
 log = logging.getLogger(__name__)
 
 
-TYPING_NAME = 0
+TYPING_NAME = "village.name"
 PAGE_SIZE = 8
 
 STAGE_NAMES: dict[str, str] = {
@@ -199,7 +199,7 @@ async def show_card(update: Update, context: BotContext, code: str, *, edit: boo
     await reply(update, context, render_card(t, card), card_keyboard(t, card, context, mine), edit=edit)
 
 
-async def ask_name(update: Update, context: BotContext, *, edit: bool = False) -> int:
+async def ask_name(update: Update, context: BotContext, *, edit: bool = False) -> State:
     t = context.t
     text = t._(
         "Type the name of your village, in Kazakh or Russian. Or choose it from the list, or share your"
@@ -228,10 +228,10 @@ async def ask_name(update: Update, context: BotContext, *, edit: bool = False) -
     return TYPING_NAME
 
 
-async def village_entry(update: Update, context: BotContext) -> int:
+async def village_entry(update: Update, context: BotContext) -> State:
     """Menu "My village's internet" and /village: my village's card, or find it first."""
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        await ui.answer(update, context)
     async with context.db.read() as conn:
         # My village, or else the first one I follow.
         mine = await places.my_village(conn, context.member.id) or next(
@@ -243,13 +243,13 @@ async def village_entry(update: Update, context: BotContext) -> int:
     return await ask_name(update, context, edit=update.callback_query is not None)
 
 
-async def search_again(update: Update, context: BotContext) -> int:
+async def search_again(update: Update, context: BotContext) -> State:
     assert update.callback_query is not None
-    await update.callback_query.answer()
+    await ui.answer(update, context)
     return await ask_name(update, context)
 
 
-async def name_typed(update: Update, context: BotContext) -> int:
+async def name_typed(update: Update, context: BotContext) -> State:
     """A village name typed any way: the closest matches as buttons."""
     message = update.effective_message
     assert message is not None and message.text is not None
@@ -274,7 +274,7 @@ async def name_typed(update: Update, context: BotContext) -> int:
     return ConversationHandler.END
 
 
-async def location_shared(update: Update, context: BotContext) -> int:
+async def location_shared(update: Update, context: BotContext) -> State:
     """A shared location: the nearest villages we know coordinates for."""
     message = update.effective_message
     assert message is not None and message.location is not None
@@ -299,7 +299,7 @@ async def location_shared(update: Update, context: BotContext) -> int:
     return ConversationHandler.END
 
 
-async def unexpected_in_search(update: Update, context: BotContext) -> int:
+async def unexpected_in_search(update: Update, context: BotContext) -> State:
     await reply(update, context, context.t._("Please type the village name as text, or use the buttons."))
     return TYPING_NAME
 
@@ -311,42 +311,52 @@ async def village_button(update: Update, context: BotContext) -> None:
     t = context.t
     data = VillageCb.parse(query.data)
     if data is None or data.action not in ("show", "mine", "follow", "unfollow"):
-        await query.answer(t._("This button is out of date. Open /menu again."), show_alert=True)
+        await ui.answer(
+            update, context, t._("This button is out of date. Open /menu again."), show_alert=True
+        )
         return
     now = context.clock.now()
     async with context.db.read() as conn:
         village = await places.get_village(conn, data.code)
     if village is None:
-        await query.answer(t._("This button is out of date. Open /menu again."), show_alert=True)
+        await ui.answer(
+            update, context, t._("This button is out of date. Open /menu again."), show_alert=True
+        )
         return
     if data.action == "mine":
         async with context.db.transaction() as tx:
             await places.set_my_village(tx, context.member.id, data.code)
             await places.follow(tx, context.member.id, data.code, now)
-        await query.answer(t._("Saved as your village. You will hear about changes."))
+        await ui.answer(update, context, t._("Saved as your village. You will hear about changes."))
     elif data.action == "follow":
         async with context.db.transaction() as tx:
             await places.follow(tx, context.member.id, data.code, now)
-        await query.answer(t._("You are following {village}.", village=village.name(t.language)))
+        await ui.answer(
+            update, context, t._("You are following {village}.", village=village.name(t.language))
+        )
     elif data.action == "unfollow":
         async with context.db.transaction() as tx:
             await places.unfollow(tx, context.member.id, data.code)
-        await query.answer(t._("You no longer follow {village}.", village=village.name(t.language)))
+        await ui.answer(
+            update, context, t._("You no longer follow {village}.", village=village.name(t.language))
+        )
     else:
-        await query.answer()
+        await ui.answer(update, context)
     await show_card(update, context, data.code, edit=data.action != "show")
 
 
-async def browse(update: Update, context: BotContext) -> int:
+async def browse(update: Update, context: BotContext) -> State:
     """Region → district → village, as paged buttons."""
     query = update.callback_query
     assert query is not None
     t = context.t
     data = BrowseCb.parse(query.data)
     if data is None or data.level not in ("region", "district", "village"):
-        await query.answer(t._("This button is out of date. Open /menu again."), show_alert=True)
+        await ui.answer(
+            update, context, t._("This button is out of date. Open /menu again."), show_alert=True
+        )
         return ConversationHandler.END
-    await query.answer()
+    await ui.answer(update, context)
     items: list[tuple[str, CallbackData]]
     async with context.db.read() as conn:
         if data.level == "region":
@@ -397,12 +407,14 @@ async def stage_button(update: Update, context: BotContext) -> None:
     async with context.db.read() as conn:
         village = await places.get_village(conn, data.code) if data else None
     if data is None or village is None or not _valid_stage_data(data, context.clock.now().year):
-        await query.answer(t._("This button is out of date. Open /menu again."), show_alert=True)
+        await ui.answer(
+            update, context, t._("This button is out of date. Open /menu again."), show_alert=True
+        )
         return
     if not context.member.can("staff", village.code):
-        await query.answer(t._("This village is outside your area."), show_alert=True)
+        await ui.answer(update, context, t._("This village is outside your area."), show_alert=True)
         return
-    await query.answer()
+    await ui.answer(update, context)
     name = village.name(t.language)
     back = [back_to_menu(t)]
     if data.stage is None:
@@ -479,7 +491,6 @@ async def stage_button(update: Update, context: BotContext) -> None:
         outcome = await service.change_rollout(
             tx, village, change, reason=data.reason, actor_id=context.member.id, now=context.clock.now()
         )
-    context.services.committed()
     await reply(
         update,
         context,
@@ -498,43 +509,26 @@ def _valid_stage_data(data: StageCb, this_year: int) -> bool:
     )
 
 
-async def startup(app: Application) -> None:  # type: ignore[type-arg]
-    await app.bot_data.reload_villages()
-
-
-def register(app: Application) -> None:  # type: ignore[type-arg]
-    search = ConversationHandler(
-        entry_points=[
-            CommandHandler("village", village_entry),
-            CallbackQueryHandler(village_entry, pattern=lambda d: d == "menu:village"),
-            CallbackQueryHandler(search_again, pattern=lambda d: d == "vl:search:-"),
+SEARCH = Flow(
+    "village",
+    entry_points=[
+        CommandHandler("village", village_entry),
+        CallbackQueryHandler(village_entry, pattern=lambda d: d == "menu:village"),
+        CallbackQueryHandler(search_again, pattern=lambda d: d == "vl:search:-"),
+    ],
+    states={
+        TYPING_NAME: [
+            MessageHandler(filters.TEXT & ~filters.COMMAND, name_typed),
+            MessageHandler(filters.LOCATION, location_shared),
+            MessageHandler(~filters.COMMAND & ~filters.TEXT, unexpected_in_search),
         ],
-        states={
-            TYPING_NAME: [
-                MessageHandler(filters.TEXT & ~filters.COMMAND, name_typed),
-                MessageHandler(filters.LOCATION, location_shared),
-                MessageHandler(~filters.COMMAND & ~filters.TEXT, unexpected_in_search),
-            ],
-        },
-        fallbacks=[CommandHandler("cancel", _cancel)],
-        name="village_search",
-        persistent=True,
-        conversation_timeout=600,
-        allow_reentry=True,
-    )
-    app.add_handler(search)
-    app.add_handler(MessageHandler(filters.LOCATION & filters.ChatType.PRIVATE, location_shared))
-    app.add_handler(CallbackQueryHandler(village_button, pattern=VillageCb.filter()))
-    app.add_handler(CallbackQueryHandler(browse, pattern=BrowseCb.filter()))
-    app.add_handler(CallbackQueryHandler(stage_button, pattern=StageCb.filter()))
-
-
-async def _cancel(update: Update, context: BotContext) -> int:
-    from handlers.menu import show_menu
-
-    if isinstance(update.effective_message, Message):
-        await update.effective_message.reply_text(
-            context.t._("Cancelled."), reply_markup=ReplyKeyboardRemove()
-        )
-    await show_menu(update, context)
-    return ConversationHandler.END
+    },
+)
+FLOWS = [SEARCH]
+HANDLERS: list[Handler] = [
+    # A location shared outside any flow: the villages near it.
+    MessageHandler(filters.LOCATION & filters.ChatType.PRIVATE, location_shared),
+    CallbackQueryHandler(village_button, pattern=VillageCb.filter()),
+    CallbackQueryHandler(browse, pattern=BrowseCb.filter()),
+    CallbackQueryHandler(stage_button, pattern=StageCb.filter()),
+]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.classes.service import run_checks
 from bot.clock import Clock
 from db import classes, places, users
-from handlers.classes import run_checks
 from tests.conftest import BotFactory
 
 TRAINER_ID = 620001
@@ -107,7 +107,9 @@ async def test_a_class_from_scheduling_to_the_register(client, bot_factory: BotF
 
         # The day before: the reminder arrives.
         clock.advance(lesson.starts_at - timedelta(hours=24) - clock.now() + timedelta(minutes=1))
-        await run_checks(app.bot_data)  # what the periodic job does (it may get there first)
+        await run_checks(
+            app.bot_data.db, app.bot_data.config, app.bot_data.clock.now()
+        )  # what the periodic job does (it may get there first)
         reminder = await aigul.wait_for(lambda m: m.text.startswith("⏰ 24 сағаттан кейін сабақ"))
         assert "«Смартфон негіздері»" in reminder.text and "№1 мектеп, 12-кабинет (Шақат)" in reminder.text
 

@@ -6,10 +6,9 @@ from datetime import timedelta
 from typing import Any
 
 from bot.classes import service
-from bot.classes.service import NewLesson
+from bot.classes.service import NewLesson, run_checks
 from bot.clock import Clock
 from db import classes, users
-from handlers.classes import run_checks
 from tests.conftest import BotFactory
 from tests.test_classes_e2e import SHAKAT, greet, open_class
 
@@ -59,7 +58,7 @@ async def test_i_cannot_come_then_an_unanswered_offer_passes_to_the_next(
 
         # The day before, Айгүл is reminded and answers she cannot come: Борис is offered the seat.
         clock.advance(lesson.starts_at - clock.now() - timedelta(hours=24))
-        await run_checks(app.bot_data)
+        await run_checks(app.bot_data.db, app.bot_data.config, app.bot_data.clock.now())
         reminder = await aigul.wait_for(lambda m: m.text.startswith("⏰ 24 сағаттан кейін сабақ"))
         assert "Интернеттегі қауіпсіздік" in reminder.text
         assert await aigul.press_on(reminder, "✖️ Келе алмаймын") == (
@@ -69,7 +68,7 @@ async def test_i_cannot_come_then_an_unanswered_offer_passes_to_the_next(
 
         # Борис does not answer in time: the seat passes to Дана, and his late «yes» is refused.
         clock.advance(timedelta(minutes=app.bot_data.config.seat_offer_minutes + 1))
-        await run_checks(app.bot_data)
+        await run_checks(app.bot_data.db, app.bot_data.config, app.bot_data.clock.now())
         dana_offer = await dana.wait_for(lambda m: m.text.startswith("🎟 Орын босады"))
         assert await boris.press_on(offer, "✅ Да, приду") == "Извините, время подтвердить это место истекло."
         await dana.press_on(dana_offer, "✅ Иә, барамын")
@@ -87,5 +86,5 @@ async def test_i_cannot_come_then_an_unanswered_offer_passes_to_the_next(
 
         # Дана booked a day ahead: only her two-hour reminder is still to come, and it does.
         clock.advance(lesson.starts_at - clock.now() - timedelta(hours=2))
-        await run_checks(app.bot_data)
+        await run_checks(app.bot_data.db, app.bot_data.config, app.bot_data.clock.now())
         await dana.wait_for(lambda m: m.text.startswith("⏰ 2 сағаттан кейін сабақ"))

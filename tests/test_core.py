@@ -73,10 +73,28 @@ async def test_roles_are_scoped(tmp_path: Path) -> None:
     assert account is not None
     member = Member(account, tuple(grants))
     assert member.can("staff", "556069100") and not member.can("staff", "154630100")
-    assert not member.can("trainer") and not member.is_admin
+    assert not member.holds("trainer") and not member.is_admin
     assert Member(account, (), settings_admin=True).can("staff", "154630100")
     assert pavlodar_staff == [7] and aktobe_staff == []
     await db.close()
+
+
+async def test_an_area_admin_holds_every_role_in_the_area_and_nothing_outside(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "a.db")
+    async with db.transaction() as tx:
+        await users.grant_role(tx, user_id=8, role="admin", scope="55", actor_id=None, now=NOW)
+        await users.grant_role(tx, user_id=8, role="trainer", scope="5536", actor_id=None, now=NOW)
+        account = await users.get_account(tx, 8)
+        grants = await users.roles_of(tx, 8)
+    await db.close()
+    assert account is not None
+    admin = Member(account, tuple(grants))
+    assert admin.is_admin and not admin.is_global_admin
+    for role in ("staff", "trainer", "admin"):
+        assert admin.can(role, "556069100") and admin.can(role, "55")  # type: ignore[arg-type]
+        assert not admin.can(role, "154630100") and not admin.can(role, "")  # type: ignore[arg-type]
+    assert admin.scopes("trainer") == ["55"]  # the district inside the region adds nothing
+    assert Member(account, (), settings_admin=True).is_global_admin
 
 
 async def test_invite_is_single_use_and_expires(tmp_path: Path) -> None:

@@ -10,8 +10,10 @@ from datetime import datetime, timedelta
 import aiosqlite
 
 from bot.clock import to_db
+from bot.config import Settings
 from db import audit, classes, outbox, places
 from db.classes import Booking, Lesson
+from db.database import Database
 
 REMINDERS = (24, 2)  # hours before the start
 MAX_NAME = 80
@@ -326,6 +328,12 @@ async def tick(conn: aiosqlite.Connection, *, offer_minutes: int, now: datetime)
     """The periodic check: expired offers pass on, due reminders go to the outbox."""
     passed_on = await expire_offers(conn, offer_minutes, now)
     return TickResult(offers_passed_on=passed_on, reminders=await release_reminders(conn, now))
+
+
+async def run_checks(db: Database, settings: Settings, now: datetime) -> TickResult:
+    """What the periodic job runs (tests call it directly): offers that expired, reminders now due."""
+    async with db.transaction() as tx:
+        return await tick(tx, offer_minutes=settings.seat_offer_minutes, now=now)
 
 
 async def cancel_lesson(

@@ -10,6 +10,7 @@ import aiosqlite
 from bot.config import Settings
 from bot.privacy import register_eraser
 from db import outages, outbox, places, users
+from db.database import Database
 from db.outages import Incident, Report
 
 
@@ -346,6 +347,12 @@ async def check_service_levels(conn: aiosqlite.Connection, settings: Settings, n
                 dedup_key=f"incident:{incident_id}:escalated:{now.isoformat()}:{admin_id}",
             )
     return len(late)
+
+
+async def run_service_levels(db: Database, settings: Settings, now: datetime) -> int:
+    """What the periodic job runs: escalate what nobody took in time."""
+    async with db.transaction() as tx:
+        return await check_service_levels(tx, settings, now)
 
 
 def is_overdue(incident: Incident, settings: Settings, now: datetime) -> bool:

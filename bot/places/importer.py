@@ -335,9 +335,7 @@ async def import_kato(db: Database, path: Path | bytes, clock: Clock | None = No
     return result
 
 
-async def import_plan(
-    db: Database, path: Path | bytes, clock: Clock | None = None, on_commit: Callable[[], None] | None = None
-) -> ImportResult:
+async def import_plan(db: Database, path: Path | bytes, clock: Clock | None = None) -> ImportResult:
     result = ImportResult("plan")
     now = (clock or Clock()).now()
     data = await read_input(path)
@@ -381,8 +379,6 @@ async def import_plan(
                 result.changed += 1
             else:
                 result.unchanged += 1
-    if on_commit and result.notified:
-        on_commit()
     return result
 
 
