@@ -61,6 +61,7 @@ MORE_BUTTON = "Барлық сабақтар"
 LAST_BUTTON = "Соңғы сабақ"
 LINK_BUTTON = "Шақыру батырмасы"
 PRIVACY_TEXT = "Біз тек атыңыз бен ауылыңызды сақтаймыз."
+LONG_LABEL = "«Основы смартфона» 1 декабря, 10:00, Баянаул — осталось 12 мест"
 
 
 def browser_missing() -> str | None:
@@ -196,6 +197,24 @@ async def send_links(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     )
 
 
+async def send_alert(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/alert: three buttons in a row, and one label far too long for a phone."""
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(
+        "Ақау: Шақат",
+        reply_markup=InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton("🙋 Алу", callback_data="take"),
+                    InlineKeyboardButton("🔧 Жөнделуде", callback_data="progress"),
+                    InlineKeyboardButton("✅ Шешілді", callback_data="resolved"),
+                ],
+                [InlineKeyboardButton(LONG_LABEL, callback_data="class:1")],
+            ]
+        ),
+    )
+
+
 async def show_privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/privacy: what the bot keeps."""
     assert update.effective_message is not None
@@ -225,6 +244,7 @@ def build_test_bot(api_url: str) -> Application[Any, Any, Any, Any, Any, Any]:
     app.add_handler(CommandHandler("classes", offer_more))
     app.add_handler(CommandHandler("invite", send_links))
     app.add_handler(CommandHandler("privacy", show_privacy))
+    app.add_handler(CommandHandler("alert", send_alert))
     app.add_handler(CallbackQueryHandler(show_more, pattern="^more$"))
     app.add_handler(CallbackQueryHandler(show_status, pattern="^status$"))
     app.add_handler(CallbackQueryHandler(show_hours, pattern="^hours$"))
@@ -621,3 +641,30 @@ async def test_times_are_almaty_time_on_a_24_hour_clock(
     for utc, almaty in (("2026-01-01T21:05:00Z", "02:05"), ("2026-07-01T14:30:00Z", "19:30")):
         seconds = int(datetime.fromisoformat(utc.replace("Z", "+00:00")).timestamp())
         assert await page.evaluate("s => window.auylnetSandbox.clockTime(s)", seconds) == almaty
+
+
+async def test_button_labels_stay_on_one_line_inside_their_buttons(
+    browser: Any, sandbox: RunningSandbox, test_bot: Any
+) -> None:
+    """As Telegram's apps do: a label too long for its button is cut with "…", never spills over."""
+    page = await open_as(browser, sandbox, {"id": 5501, "first_name": "Бауыржан", "language_code": "kk"})
+    await send_text(page, "/alert")
+    await page.locator(".inline-button", has_text="Шешілді").wait_for(timeout=WAIT_MS)
+    labels = await page.evaluate(
+        """() => [...document.querySelectorAll('.inline-button')].map(button => {
+            const label = button.querySelector('.label');
+            const outer = button.getBoundingClientRect(), inner = label.getBoundingClientRect();
+            return {
+                text: label.textContent, title: button.title,
+                inside: inner.left >= outer.left - 0.5 && inner.right <= outer.right + 0.5,
+                lines: Math.round(inner.height / parseFloat(getComputedStyle(label).lineHeight || 20)),
+                cut: label.scrollWidth > label.clientWidth,
+            };
+        })"""
+    )
+    assert [label["text"] for label in labels] == ["🙋 Алу", "🔧 Жөнделуде", "✅ Шешілді", LONG_LABEL]
+    for label in labels:
+        assert label["inside"] and label["lines"] <= 1, label
+        assert label["title"] == label["text"]
+    assert labels[3]["cut"] and not labels[0]["cut"]
+    await page.screenshot(path="/tmp/auylnet-labels.png")

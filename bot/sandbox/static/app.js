@@ -677,10 +677,17 @@ function inlineKeyboard(message, rows) {
   return keyboard;
 }
 
+function buttonLabel(node, text) {
+  // One line, cut with "…" as Telegram's apps cut it, so a label too long for a phone shows here too.
+  node.append(element("span", "label", text));
+  node.title = text;
+  return node;
+}
+
 function inlineButton(message, button) {
   if (button.url) {
     const href = safeHref(button.url);
-    const link = element("a", "inline-button link", button.text);
+    const link = buttonLabel(element("a", "inline-button link"), button.text);
     if (href) {
       link.href = href;
       link.target = "_blank";
@@ -688,7 +695,7 @@ function inlineButton(message, button) {
     }
     return link;
   }
-  const node = element("button", "inline-button", button.text);
+  const node = buttonLabel(element("button", "inline-button"), button.text);
   node.type = "button";
   if (button.callback_data !== undefined) {
     node.addEventListener("click", () => press(message.message_id, button.callback_data, node));
@@ -789,7 +796,7 @@ function paintReplyKeyboard() {
     const line = element("div", "reply-row");
     for (const key of row) {
       const label = typeof key === "string" ? key : key.text;
-      const button = element("button", "reply-button", label);
+      const button = buttonLabel(element("button", "reply-button"), label);
       button.type = "button";
       if (typeof key === "object" && (key.request_location || key.request_contact)) {
         button.prepend(icon(key.request_location ? "pin" : "person"));
