@@ -153,7 +153,7 @@ def add_routes(app: web.Application, world_key: web.AppKey[World]) -> None:
         return user, state
 
     def reaching(bot: BotState, state: ChatState, user: dict[str, Any]) -> None:
-        """Refuse acting towards a bot that cannot hear it: blocked in private, removed from a group."""
+        """Refuse writing to a bot the person has blocked: Telegram offers only "Unblock" then."""
         if not state.is_group and user["id"] in bot.blocked_by:
             raise ApiError(403, f"user {user['id']} has blocked the bot: unblock it first")
 
