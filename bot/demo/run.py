@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import signal
+import sys
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
 
 from bot.app import build_application
 from bot.classes import service as classes_service
@@ -19,7 +24,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.runner import polling
 from bot.sandbox.client import SandboxClient
-from bot.sandbox.server import run_sandbox
+from bot.sandbox.server import RunningSandbox, run_sandbox
 from db import places, users
 from db.database import Database
 from db.models import Role
@@ -51,6 +56,19 @@ PERSONAS = (
     Persona(1006, "Ольга", "Петрова", "ru", note="resident of Баянауыл"),
     Persona(1007, "Ерлан", "Омаров", "en", note="resident, Telegram in English"),
 )
+
+
+def quiet_console() -> None:
+    """Keep the demo's console to what a newcomer needs, with the persona links last.
+
+    The job queue's scheduler logs every run of every job at INFO (twice a minute, for ever), and
+    python-telegram-bot warns once per conversation about its ``per_message`` setting, which the
+    conversations choose on purpose; neither says anything to someone trying the bot.
+    """
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", message=r"If 'per_message=False'", category=PTBUserWarning)
+    warnings.filterwarnings("ignore", category=PTBDeprecationWarning)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 
 def botapi_spec() -> Path | None:
@@ -118,8 +136,8 @@ async def run_demo(
     on_ready: Callable[[str], None] | None = None,
 ) -> int:
     """Run until Ctrl-C (or ``stop`` is set); ``on_ready`` gets the page address."""
+    quiet_console()
     clock = Clock()
-    await prepare_database(db_path, clock)
     if stop is None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -127,32 +145,57 @@ async def run_demo(
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(signum, stop.set)
 
-    async with run_sandbox(host=host, port=port, spec_path=botapi_spec()) as sandbox:
-        async with SandboxClient(sandbox.url) as client:
-            for persona in PERSONAS:
-                await client.user(
-                    persona.first_name,
-                    id=persona.id,
-                    last_name=persona.last_name,
-                    language_code=persona.language_code,
-                )
-            staff = [p.id for p in PERSONAS if p.role in ("staff", "admin")]
-            group = await client.group("AuylNet staff", staff)
-        settings = Settings(
-            bot_token=DEMO_TOKEN,  # type: ignore[arg-type]
-            api_base_url=sandbox.api_url,
-            db_path=db_path,
-            staff_chat_id=group.id,
-            _env_file=None,  # type: ignore[call-arg]
-        )
-        application = build_application(settings, clock=clock)
-        async with polling(application):
-            print(banner(sandbox.url), flush=True)
-            if on_ready is not None:
-                on_ready(sandbox.url)
-            await stop.wait()
+    async with contextlib.AsyncExitStack() as running:
+        try:
+            sandbox = await running.enter_async_context(
+                run_sandbox(host=host, port=port, spec_path=botapi_spec())
+            )
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE:
+                raise
+            print(
+                f"auylnet demo: port {port} is in use; pick another:"
+                f" make demo PORT={port + 1} (or auylnet demo --port {port + 1})",
+                file=sys.stderr,
+            )
+            return 1
+        await prepare_database(db_path, clock)
+        await serve_demo(sandbox, db_path, clock, stop, on_ready)
     print("AuylNet demo stopped.", flush=True)
     return 0
+
+
+async def serve_demo(
+    sandbox: RunningSandbox,
+    db_path: Path,
+    clock: Clock,
+    stop: asyncio.Event,
+    on_ready: Callable[[str], None] | None,
+) -> None:
+    """The personas and the staff group in the sandbox, then the bot; the links once all is up."""
+    async with SandboxClient(sandbox.url) as client:
+        for persona in PERSONAS:
+            await client.user(
+                persona.first_name,
+                id=persona.id,
+                last_name=persona.last_name,
+                language_code=persona.language_code,
+            )
+        staff = [p.id for p in PERSONAS if p.role in ("staff", "admin")]
+        group = await client.group("AuylNet staff", staff)
+    settings = Settings(
+        bot_token=DEMO_TOKEN,  # type: ignore[arg-type]
+        api_base_url=sandbox.api_url,
+        db_path=db_path,
+        staff_chat_id=group.id,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    application = build_application(settings, clock=clock)
+    async with polling(application):
+        print(banner(sandbox.url), flush=True)
+        if on_ready is not None:
+            on_ready(sandbox.url)
+        await stop.wait()
 
 
 def banner(url: str) -> str:

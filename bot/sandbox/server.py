@@ -104,7 +104,7 @@ async def bot_api(request: web.Request) -> web.StreamResponse:
     # Telegram matches method names case-insensitively; stats and faults use the documented spelling.
     name = _canonical(name)
     implementation = METHODS.get(name)
-    world.count("requests", name)
+    world.count_request(name)
     try:
         bot = world.bot_for_token(token)
         fault = world.fault_for(name)
@@ -129,6 +129,7 @@ async def bot_api(request: web.Request) -> web.StreamResponse:
                 raise ApiError.bad_request(f"method {name} is not available in the sandbox")
             raise ApiError(404, "Not Found")
         params = await read_params(request)
+        world.count_call_in_chat(name, params)
         spec = request.app[SPEC]
         try:
             if spec is not None:
