@@ -12,6 +12,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 from bot.clock import Clock
 from bot.config import Settings
 from bot.context import BotContext, Services
+from bot.i18n import use_zone
 from bot.persistence import SQLitePersistence
 from bot.updates import PerChatUpdateProcessor
 from handlers import register_all, shutdown_all, startup_all
@@ -29,6 +30,7 @@ def file_base_url(api_base_url: str) -> str:
 
 
 def build_application(settings: Settings, *, clock: Clock | None = None) -> AuylNetApp:
+    use_zone(settings.zone)
     persistence = SQLitePersistence()
     application = (
         ApplicationBuilder()
