@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     staff_chat_id: int | None = None
     default_language: Language = "kk"
     timezone: str = "Asia/Almaty"
+    # The checkout's neighbour ../shared has the spec; an installed package usually has none, and
+    # then the sandbox checks Telegram's limits only. Set explicitly, the file must exist.
     botapi_spec: Path = Field(
         Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "botapi-10.0.json",
         description="Bot API spec the sandbox validates against",
@@ -42,6 +44,13 @@ class Settings(BaseSettings):
     take_within_minutes: int = 60
     resolve_within_hours: int = 24
     seat_offer_minutes: int = 120
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_given(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().strip():
+            raise ValueError("is empty: copy the token from @BotFather")
+        return value
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -61,6 +70,14 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from error
         return value
 
+    @field_validator("botapi_spec")
+    @classmethod
+    def _spec_exists(cls, value: Path) -> Path:
+        # Runs only for a value that was given: the default may be absent (see above).
+        if not value.is_file():
+            raise ValueError(f"no such file: {value}")
+        return value
+
     @field_validator("api_base_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
@@ -69,3 +86,8 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def sandbox_spec(self) -> Path | None:
+        """The spec file the sandbox validates against, or None to check Telegram's limits only."""
+        return self.botapi_spec if self.botapi_spec.is_file() else None
