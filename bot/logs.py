@@ -25,7 +25,7 @@ REDACTED = "<redacted>"
 
 # A Bot API token: the bot's numeric id, a colon, and a secret of letters, digits, "_" and "-".
 # The id is public (it is the bot's user id) and stays readable; the secret is replaced.
-_TOKEN = re.compile(r"(?<![A-Za-z0-9_])(\d{3,20}):[A-Za-z0-9_-]{20,}")
+_TOKEN = re.compile(r"(?<!\d)(\d{3,20}):[A-Za-z0-9_-]{20,}")
 # Attributes every LogRecord has; anything else on a record came in through ``extra=``.
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
 _TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
