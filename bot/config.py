@@ -10,6 +10,8 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 TELEGRAM_API = "https://api.telegram.org/bot"
+# Beside a checkout, ../shared holds the Bot API spec; an installed package usually has none.
+CHECKOUT_BOTAPI_SPEC = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "botapi-10.0.json"
 Language = Literal["kk", "ru"]
 LANGUAGES: tuple[Language, ...] = ("kk", "ru")
 
@@ -26,12 +28,8 @@ class Settings(BaseSettings):
     staff_chat_id: int | None = None
     default_language: Language = "kk"
     timezone: str = "Asia/Almaty"
-    # The checkout's neighbour ../shared has the spec; an installed package usually has none, and
-    # then the sandbox checks Telegram's limits only. Set explicitly, the file must exist.
-    botapi_spec: Path = Field(
-        Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "botapi-10.0.json",
-        description="Bot API spec the sandbox validates against",
-    )
+    # Without a spec file the sandbox checks Telegram's limits only; set explicitly, it must exist.
+    botapi_spec: Path = Field(CHECKOUT_BOTAPI_SPEC, description="Bot API spec the sandbox validates against")
     # Telegram's own limits, which the outbox stays under.
     rate_global_per_second: float = 30.0
     rate_group_per_minute: float = 20.0
@@ -73,8 +71,7 @@ class Settings(BaseSettings):
     @field_validator("botapi_spec")
     @classmethod
     def _spec_exists(cls, value: Path) -> Path:
-        # Runs only for a value that was given: the default may be absent (see above).
-        if not value.is_file():
+        if value != CHECKOUT_BOTAPI_SPEC and not value.is_file():
             raise ValueError(f"no such file: {value}")
         return value
 
