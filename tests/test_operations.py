@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import logging
@@ -10,6 +11,7 @@ import os
 import sqlite3
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +19,7 @@ from telegram.error import InvalidToken
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.logs import setup_logging
+from bot.logs import LogFormat, setup_logging
 from bot.ops.instance import instance_lock, running_bot
 from bot.outages.service import NewReport, OutageError, file_report
 from bot.sandbox.client import SandboxClient, wait_until
@@ -294,11 +296,24 @@ async def test_a_rejected_token_ends_run_with_one_line_that_never_holds_it(
             assert json.loads(line)["level"] == "INFO"
 
 
+@contextlib.contextmanager
+def logging_to(stream: io.StringIO, log_format: LogFormat) -> Iterator[None]:
+    """The command line's logging, writing to ``stream``; pytest's own logging back afterwards."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    setup_logging(log_format, stream=stream)
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        logging.captureWarnings(False)
+
+
 def test_the_log_never_holds_the_token_not_even_in_a_traceback() -> None:
     """What python-telegram-bot and httpx put into messages and exceptions, through the real handler."""
     stream = io.StringIO()
-    handler = setup_logging("text", stream=stream)
-    try:
+    with logging_to(stream, "text"):
         log = logging.getLogger("telegram.ext.Updater")
         url = f"https://api.telegram.org/bot{BOT_TOKEN}/getUpdates"
         log.warning("HTTP Request: POST %s", url)
@@ -307,8 +322,6 @@ def test_the_log_never_holds_the_token_not_even_in_a_traceback() -> None:
         except InvalidToken:
             log.exception("Bootstrap Initialize Application: Invalid token. Aborting retry loop.")
         logging.getLogger("auylnet").info("update handled", extra={"update_id": 7, "url": url})
-    finally:
-        logging.getLogger().removeHandler(handler)
     written = stream.getvalue()
     secret = BOT_TOKEN.split(":")[1]
     assert secret not in written
@@ -322,8 +335,7 @@ def test_the_log_never_holds_the_token_not_even_in_a_traceback() -> None:
 
 def test_json_logs_are_one_object_a_line_with_the_extras() -> None:
     stream = io.StringIO()
-    handler = setup_logging("json", stream=stream)
-    try:
+    with logging_to(stream, "json"):
         logging.getLogger("bot.updates").info(
             "update %s handled", 41, extra={"update_id": 41, "user_id": 1005, "outcome": "answered"}
         )
@@ -331,8 +343,6 @@ def test_json_logs_are_one_object_a_line_with_the_extras() -> None:
             raise RuntimeError(f"send failed: https://api.telegram.org/bot{BOT_TOKEN}/sendMessage")
         except RuntimeError:
             logging.getLogger("bot.outbox").exception("outbox send failed", extra={"outbox_id": 9})
-    finally:
-        logging.getLogger().removeHandler(handler)
     first, second = (json.loads(line) for line in stream.getvalue().splitlines())
     assert {key: first[key] for key in ("level", "logger", "message", "update_id", "user_id", "outcome")} == {
         "level": "INFO",

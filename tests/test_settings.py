@@ -15,6 +15,7 @@ import json
 import os
 import re
 import signal
+import socket
 import sys
 import time
 from collections.abc import Mapping
@@ -142,17 +143,24 @@ async def stop(process: asyncio.subprocess.Process) -> None:
     assert process.returncode == 0
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 async def test_auylnet_sandbox_validates_against_the_configured_spec(
     stricter_spec: Path, tmp_path: Path
 ) -> None:
+    port = free_port()
     process = await start(
-        ["sandbox", "--port", "18094"], {"AUYLNET_BOTAPI_SPEC": str(stricter_spec)}, tmp_path
+        ["sandbox", "--port", str(port)], {"AUYLNET_BOTAPI_SPEC": str(stricter_spec)}, tmp_path
     )
     try:
         await wait_for_line(process, "sandbox on")
-        async with SandboxClient("http://127.0.0.1:18094") as client:
+        async with SandboxClient(f"http://127.0.0.1:{port}") as client:
             aigul = await client.user("Айгүл")
-            answer = await send_as_bot("http://127.0.0.1:18094", aigul.id)
+            answer = await send_as_bot(f"http://127.0.0.1:{port}", aigul.id)
     finally:
         await stop(process)
     assert answer == {
@@ -166,10 +174,11 @@ async def test_auylnet_demo_validates_against_the_configured_spec(
     stricter_spec: Path, tmp_path: Path
 ) -> None:
     env = {"AUYLNET_BOTAPI_SPEC": str(stricter_spec)}
-    process = await start(["demo", "--port", "18095", "--db", str(tmp_path / "demo.db")], env, tmp_path)
+    port = free_port()
+    process = await start(["demo", "--port", str(port), "--db", str(tmp_path / "demo.db")], env, tmp_path)
     try:
         await wait_for_line(process, "AuylNet demo is running")
-        answer = await send_as_bot("http://127.0.0.1:18095", 1005)  # Айгүл, a persona of the demo
+        answer = await send_as_bot(f"http://127.0.0.1:{port}", 1005)  # Айгүл, a persona of the demo
     finally:
         await stop(process)
     assert answer["description"] == 'Bad Request: parameter "village_code" is required'
