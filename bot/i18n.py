@@ -138,10 +138,6 @@ def use_zone(zone: ZoneInfo) -> None:
     _shown_zone = zone
 
 
-def shown_zone() -> ZoneInfo:
-    return _shown_zone
-
-
 def translator(language: Language) -> Translator:
     """The shared translator of a language, in the zone the application was configured with."""
     return _translator(language, _shown_zone)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from telegram import Bot, ChatMember, User
 from telegram.constants import ChatType
-from telegram.error import Forbidden, InvalidToken, NetworkError, TelegramError
+from telegram.error import BadRequest, Forbidden, InvalidToken, TelegramError
 
 from bot.config import Settings
 from bot.ops.backup import BackupError, copy_database
@@ -48,8 +48,10 @@ async def diagnose(settings: Settings) -> list[Finding]:
     findings: list[Finding] = []
     bot = await _check_token(settings, findings)
     if bot is not None:
-        await _check_staff_group(bot, settings, findings)
-        await bot.shutdown()
+        try:
+            await _check_staff_group(bot, settings, findings)
+        finally:
+            await bot.shutdown()
     await _check_database(settings, findings)
     return findings
 
@@ -65,9 +67,11 @@ async def _check_token(settings: Settings, findings: list[Finding]) -> Bot | Non
             )
         )
         return None
-    except NetworkError as error:
+    except TelegramError as error:
         findings.append(
-            _fix(f"AUYLNET_API_BASE_URL: cannot reach the Bot API at {settings.api_base_url}: {error}")
+            _fix(
+                f"AUYLNET_API_BASE_URL: the Bot API at {settings.api_base_url} did not answer getMe: {error}"
+            )
         )
         return None
     me: User = bot.bot
@@ -94,13 +98,16 @@ async def _check_staff_group(bot: Bot, settings: Settings, findings: list[Findin
             _fix(f"{where}: the bot was removed from that group ({error.message}): add @{bot.username} again")
         )
         return
-    except TelegramError as error:
+    except BadRequest as error:
         findings.append(
             _fix(
                 f"{where}: @{bot.username} is not in that group (Telegram: {error.message}):"
                 " add the bot to the staff group, or correct the id"
             )
         )
+        return
+    except TelegramError as error:
+        findings.append(_fix(f"{where}: Telegram did not answer getChat: {error}"))
         return
     if chat.type == ChatType.PRIVATE:
         findings.append(_fix(f"{where} is a private chat, not a group: use the staff group's id (negative)"))
