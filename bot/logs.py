@@ -50,7 +50,11 @@ class RedactTokens(logging.Filter):
     """Render the record's message and traceback now, with tokens replaced, so no handler sees them."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage())
+        try:
+            message = record.getMessage()
+        except Exception:  # arguments that do not fit the format: still log, never raise
+            message = f"{record.msg} {record.args!r}"
+        record.msg = redact(message)
         record.args = None
         if record.exc_info and not record.exc_text:
             record.exc_text = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
