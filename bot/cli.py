@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import logging
+import sqlite3
 import sys
 import warnings
 from collections.abc import Iterator, Sequence
@@ -172,14 +174,18 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from bot.demo.run import DEMO_TOKEN, run_demo
-    from bot.ops.startup import DATABASE_ERRORS
 
     settings = load_settings(bot_token=DEMO_TOKEN)
+    # Holding the lock proves the database's folder takes new files; the demo recreates the file.
     with database_in_use(args.db):
         try:
             return asyncio.run(run_demo(host=args.host, port=args.port, db_path=args.db, settings=settings))
-        except DATABASE_ERRORS as error:
+        except sqlite3.Error as error:
             fail(EXIT_DATABASE, database_problem(args.db, error).line)
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE:
+                raise
+            fail(EXIT_PROBLEMS, f"cannot serve the demo on {args.host}:{args.port}: the port is in use")
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
