@@ -1,11 +1,10 @@
 """Every setting in the README is read by the program and changes what people see or what it does.
 
-The settings covered elsewhere: the token, the API address, the database, the default language (the
-run story in test_cli_run.py), the admins and the staff group (test_first_contact.py,
-test_outages_e2e.py), reports per hour and the mass-outage thresholds (test_outages_e2e.py,
-test_outages_rules.py), the service levels (test_outages_rules.py), the global rate
-(test_outbox.py). This file has the others, and a check that the README's table and the program
-agree.
+Covered elsewhere, with values other than the defaults: the token, the API address, the database
+and the default language (test_cli_run.py), the admins and the staff group (test_first_contact.py,
+test_outages_e2e.py), reports per hour and the mass-outage report count (test_outages_e2e.py), the
+global rate (test_outbox.py). This file has all the others, and a check that the README's table and
+the program agree.
 """
 
 from __future__ import annotations
@@ -313,3 +312,70 @@ async def test_a_freed_seat_is_held_for_the_configured_minutes(
         clock.advance(timedelta(minutes=31))
         await run_checks(app.bot_data)
         assert await boris.press_on(offer, "✅ Да, приду") == "Извините, время подтвердить это место истекло."
+
+
+# --- AUYLNET_MASS_OUTAGE_VILLAGES, AUYLNET_TAKE_WITHIN_MINUTES, AUYLNET_RESOLVE_WITHIN_HOURS -----------
+async def outage_database(tmp_path: Path, people: int) -> Database:
+    from bot.demo.seed import seed_demo
+
+    database = await Database.open(tmp_path / "outages.db")
+    await seed_demo(database)
+    async with database.transaction() as tx:
+        for user_id in range(1, people + 1):
+            await users.ensure_account(tx, user_id, Clock().now())
+    return database
+
+
+@pytest.mark.parametrize(("villages", "mass"), [(2, True), (3, False)])
+async def test_outages_in_the_configured_number_of_villages_of_a_district_are_a_mass_outage(
+    tmp_path: Path, villages: int, mass: bool
+) -> None:
+    database = await outage_database(tmp_path, 2)
+    rules = Settings(bot_token=BOT_TOKEN, _env_file=None, mass_outage_villages=villages)  # type: ignore[arg-type, call-arg]
+    async with database.read() as conn:
+        shakat = await places.get_village(conn, SHAKAT)
+        assert shakat is not None
+        neighbour = next(v for v in await places.villages_in(conn, shakat.district_code) if v.code != SHAKAT)
+    now = Clock().now()
+    for user_id, village in ((1, SHAKAT), (2, neighbour.code)):
+        async with database.transaction() as tx:
+            await file_report(
+                tx,
+                NewReport(user_id, village, "village", "today"),
+                source_key=f"v{user_id}",
+                settings=rules,
+                now=now,
+            )
+    async with database.read() as conn:
+        found = await outages.unresolved(conn)
+    await database.close()
+    assert len(found) == 2
+    assert all(bool(incident.mass) is mass for incident in found)
+
+
+async def test_the_service_levels_are_the_configured_minutes_and_hours(tmp_path: Path) -> None:
+    from bot.outages.service import check_service_levels, is_overdue, take
+
+    database = await outage_database(tmp_path, 1)
+    rules = Settings(
+        bot_token=BOT_TOKEN,  # type: ignore[arg-type]
+        _env_file=None,  # type: ignore[call-arg]
+        admin_ids=frozenset({900}),
+        take_within_minutes=15,
+        resolve_within_hours=2,
+    )
+    opened = Clock().now()
+    async with database.transaction() as tx:
+        filed = await file_report(
+            tx, NewReport(1, SHAKAT, "school", "today"), source_key="s1", settings=rules, now=opened
+        )
+        await users.ensure_account(tx, 77, opened)
+        await users.grant_role(tx, user_id=77, role="staff", scope="", actor_id=None, now=opened)
+    async with database.transaction() as tx:
+        assert await check_service_levels(tx, rules, opened + timedelta(minutes=14)) == 0
+        assert await check_service_levels(tx, rules, opened + timedelta(minutes=16)) == 1
+    async with database.transaction() as tx:
+        taken = await take(tx, filed.incident.id, 77, rules, opened + timedelta(minutes=20))
+    await database.close()
+    assert not is_overdue(taken, rules, opened + timedelta(hours=1, minutes=59))
+    assert is_overdue(taken, rules, opened + timedelta(hours=2, minutes=1))
