@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import sqlite3
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -451,3 +452,13 @@ async def test_doctor_reports_a_database_it_cannot_write(sandbox, tmp_path: Path
     status, found = await doctor(env, tmp_path)
     assert status == 1
     assert f"FIX  AUYLNET_DB_PATH: {db_path} cannot be written: attempt to write a readonly database" in found
+
+
+def test_version_comes_from_the_package_metadata(tmp_path: Path) -> None:
+    from importlib import metadata
+
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "--version"], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0
+    assert done.stdout.strip() == f"auylnet {metadata.version('auylnet')}"
