@@ -458,7 +458,11 @@ def test_version_comes_from_the_package_metadata(tmp_path: Path) -> None:
     from importlib import metadata
 
     done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "--version"], cwd=tmp_path, capture_output=True, text=True, check=False
+        [sys.executable, "-m", "bot.cli", "--version"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 0
     assert done.stdout.strip() == f"auylnet {metadata.version('auylnet')}"
