@@ -21,6 +21,7 @@ from bot.classes import service as classes
 from bot.clock import Clock
 from bot.config import Settings
 from bot.context import BotContext, Services
+from bot.i18n import use_zone
 from bot.outages import service as outages
 from bot.outbox import OutboxWorker
 from bot.persistence import SQLitePersistence
@@ -56,6 +57,7 @@ def file_base_url(api_base_url: str) -> str:
 
 
 def build_application(settings: Settings, *, clock: Clock | None = None) -> AuylNetApp:
+    use_zone(settings.zone)
     persistence = SQLitePersistence()
     application = (
         ApplicationBuilder()

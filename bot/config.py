@@ -10,6 +10,8 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 TELEGRAM_API = "https://api.telegram.org/bot"
+# Beside a checkout, ../shared holds the Bot API spec; an installed package usually has none.
+CHECKOUT_BOTAPI_SPEC = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "botapi-10.0.json"
 Language = Literal["kk", "ru"]
 LANGUAGES: tuple[Language, ...] = ("kk", "ru")
 
@@ -26,10 +28,8 @@ class Settings(BaseSettings):
     staff_chat_id: int | None = None
     default_language: Language = "kk"
     timezone: str = "Asia/Almaty"
-    botapi_spec: Path = Field(
-        Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "botapi-10.0.json",
-        description="Bot API spec the sandbox validates against",
-    )
+    # Without a spec file the sandbox checks Telegram's limits only; set explicitly, it must exist.
+    botapi_spec: Path = Field(CHECKOUT_BOTAPI_SPEC, description="Bot API spec the sandbox validates against")
     # Telegram's own limits, which the outbox stays under.
     rate_global_per_second: float = 30.0
     rate_group_per_minute: float = 20.0
@@ -42,6 +42,13 @@ class Settings(BaseSettings):
     take_within_minutes: int = 60
     resolve_within_hours: int = 24
     seat_offer_minutes: int = 120
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_given(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().strip():
+            raise ValueError("is empty: copy the token from @BotFather")
+        return value
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -61,6 +68,13 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from error
         return value
 
+    @field_validator("botapi_spec")
+    @classmethod
+    def _spec_exists(cls, value: Path) -> Path:
+        if value != CHECKOUT_BOTAPI_SPEC and not value.is_file():
+            raise ValueError(f"no such file: {value}")
+        return value
+
     @field_validator("api_base_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
@@ -69,3 +83,8 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def sandbox_spec(self) -> Path | None:
+        """The spec file the sandbox validates against, or None to check Telegram's limits only."""
+        return self.botapi_spec if self.botapi_spec.is_file() else None

@@ -580,3 +580,33 @@ async def get_chat_menu_button(world: World, bot: BotState, params: dict[str, An
 async def delete_my_commands(world: World, bot: BotState, params: dict[str, Any]) -> Any:
     bot.commands.pop(_scope_key(params), None)
     return True
+
+
+@method("getChat")
+async def get_chat(world: World, bot: BotState, params: dict[str, Any]) -> Any:
+    """The chat as ChatFullInfo; like Telegram, only chats the bot is in (all sandbox groups)."""
+    state = _target(world, bot, params["chat_id"])
+    info: dict[str, Any] = {**state.chat, "accent_color_id": 0, "max_reaction_count": 11}
+    info["accepted_gift_types"] = {
+        "unlimited_gifts": False,
+        "limited_gifts": False,
+        "unique_gifts": False,
+        "premium_subscription": False,
+        "gifts_from_channels": False,
+    }
+    if state.is_group:
+        info["permissions"] = {"can_send_messages": True}
+    return info
+
+
+@method("getChatMember")
+async def get_chat_member(world: World, bot: BotState, params: dict[str, Any]) -> Any:
+    """A member's status: the bot is a plain member of every sandbox group; users as they joined."""
+    state = _target(world, bot, params["chat_id"])
+    user_id = params["user_id"]
+    if user_id == bot.id:
+        return {"status": "member", "user": bot.as_user()}
+    user = world.users.get(user_id)
+    if user is None:
+        raise ApiError.bad_request("user not found")
+    return {"status": "member" if user_id in state.members else "left", "user": user}
