@@ -36,7 +36,6 @@ from bot.outages.service import NewReport, file_report
 from bot.sandbox.client import SandboxClient, wait_until
 from db import outages, outbox, places, users
 from db.database import Database
-from handlers.classes import run_checks
 from tests.conftest import BOT_TOKEN, BOTAPI_SPEC, REPO, BotFactory
 from tests.test_classes_e2e import greet
 from tests.test_outages_e2e import report
@@ -237,7 +236,6 @@ async def queue(app: Any, chat_id: int, count: int) -> None:
             await outbox.enqueue(
                 tx, chat_id=chat_id, kind="test.settings.ping", params={"name": str(n)}, now=clock.now()
             )
-    app.bot_data.committed()
 
 
 async def arrival_times(person: Any, count: int, started: float) -> list[float]:
@@ -301,7 +299,7 @@ async def test_a_freed_seat_is_held_for_the_configured_minutes(
                     source_key=f"b{person.id}", now=clock.now(),
                 )  # fmt: skip
         clock.advance(lesson.starts_at - clock.now() - timedelta(hours=24))
-        await run_checks(app.bot_data)
+        await classes_service.run_checks(app.bot_data.db, app.bot_data.config, app.bot_data.clock.now())
         reminder = await aigul.wait_for(lambda m: m.text.startswith("⏰ 24 сағаттан кейін сабақ"))
         await aigul.press_on(reminder, "✖️ Келе алмаймын")
         offered_at = clock.now()
@@ -310,7 +308,7 @@ async def test_a_freed_seat_is_held_for_the_configured_minutes(
         assert f", {until}" in offer.text, offer.text
 
         clock.advance(timedelta(minutes=31))
-        await run_checks(app.bot_data)
+        await classes_service.run_checks(app.bot_data.db, app.bot_data.config, app.bot_data.clock.now())
         assert await boris.press_on(offer, "✅ Да, приду") == "Извините, время подтвердить это место истекло."
 
 
