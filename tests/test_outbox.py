@@ -31,7 +31,7 @@ from db.users import record_contact, set_language
 from tests.conftest import BOT_TOKEN, REPO
 
 # Retries come due after a second (next_attempt has whole seconds), so faults cost little time.
-QUICK = RetryPolicy(max_attempts=8, base_delay=0.5, max_delay=1.0)
+QUICK = RetryPolicy(max_attempts=8, base_delay=0.5, max_delay=1.0, unknown_outcome_pause=1.0)
 
 
 # Test-only notification kinds, rendered from real catalog strings so the language shows.
