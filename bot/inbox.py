@@ -323,17 +323,18 @@ class Inbox:
         self.handled += 1
         elapsed_ms = (time.perf_counter() - started) * 1000
         user = update.effective_user
+        kind = update_kind(update)
         log.info(
             "update handled: update_id=%d user_id=%s kind=%s outcome=%s ms=%.0f",
             update.update_id,
             user.id if user else "-",
-            update_kind(update),
+            kind,
             outcome,
             elapsed_ms,
             extra={
                 "update_id": update.update_id,
                 "user_id": user.id if user else None,
-                "kind": update_kind(update),
+                "kind": kind,
                 "outcome": outcome,
                 "ms": round(elapsed_ms),
             },
