@@ -88,13 +88,18 @@ def check_before_start(settings: Settings) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from telegram import Update
+    from bot.serve import serve
 
-    from bot.app import build_application
-
-    settings = load_settings()
-    build_application(settings).run_polling(allowed_updates=Update.ALL_TYPES)
-    return 0
+    overrides = {
+        name: value
+        for name, value in (
+            ("webhook_url", args.webhook),
+            ("webhook_listen", args.listen),
+            ("webhook_port", args.port),
+        )
+        if value is not None
+    }
+    return asyncio.run(serve(load_settings(**overrides)))
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -244,7 +249,19 @@ def make_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    commands.add_parser("run", help="run the bot against Telegram (needs AUYLNET_BOT_TOKEN)")
+    run = commands.add_parser(
+        "run",
+        help="run the bot against Telegram (needs AUYLNET_BOT_TOKEN); polling unless --webhook is given",
+    )
+    run.add_argument(
+        "--webhook",
+        metavar="URL",
+        help="webhook mode: the public https address Telegram posts to (AUYLNET_WEBHOOK_URL)",
+    )
+    run.add_argument(
+        "--listen", metavar="ADDRESS", help="webhook server address (AUYLNET_WEBHOOK_LISTEN, 127.0.0.1)"
+    )
+    run.add_argument("--port", type=int, help="webhook server port (AUYLNET_WEBHOOK_PORT, 8443)")
 
     demo = commands.add_parser("demo", help="sandbox + bot + a seeded demo database, offline")
     demo.add_argument("--host", default="127.0.0.1")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -42,6 +43,16 @@ class Settings(BaseSettings):
     take_within_minutes: int = 60
     resolve_within_hours: int = 24
     seat_offer_minutes: int = 120
+    # Running: webhook mode when webhook_url is set (polling otherwise), health check, timeouts.
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(8443, ge=1, le=65535)
+    webhook_secret: SecretStr | None = None
+    health_listen: str = "127.0.0.1"
+    health_port: int = Field(8444, ge=0, le=65535)  # polling mode only; 0 = no health server
+    health_stuck_seconds: float = Field(600.0, gt=0)
+    send_read_timeout: float = Field(30.0, gt=0)
+    stop_timeout: float = Field(20.0, ge=0)
 
     @field_validator("bot_token")
     @classmethod
@@ -73,6 +84,25 @@ class Settings(BaseSettings):
     def _spec_exists(cls, value: Path) -> Path:
         if value != CHECKOUT_BOTAPI_SPEC and not value.is_file():
             raise ValueError(f"no such file: {value}")
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        assert value is not None
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must be the public https:// address Telegram posts updates to")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
+            raise ValueError("1-256 characters: letters, digits, _ and - only (Telegram's rule)")
         return value
 
     @field_validator("api_base_url")

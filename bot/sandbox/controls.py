@@ -390,8 +390,8 @@ def add_routes(app: web.Application, world_key: web.AppKey[World]) -> None:
     async def add_fault(request: web.Request, world: World) -> web.Response:
         body = await _body(request)
         kind = str(body.get("kind"))
-        if kind not in ("429", "500", "delay", "drop"):
-            raise ApiError.bad_request("kind must be 429, 500, delay or drop")
+        if kind not in ("429", "500", "delay", "slow", "drop"):
+            raise ApiError.bad_request("kind must be 429, 500, delay, slow or drop")
         fault = Fault(
             id=world.new_id(),
             kind=kind,

@@ -32,7 +32,7 @@ class ApiError(Exception):
 @dataclass
 class Fault:
     id: int
-    kind: str  # "429", "500", "delay", "drop"
+    kind: str  # "429", "500", "delay" (wait, then do it), "slow" (do it, then answer late), "drop"
     share: float
     method: str | None = None
     count: int | None = None
