@@ -116,6 +116,6 @@ async def test_a_rejected_token_stops_the_bot_with_one_line_and_never_shows_it(
     )
     output, _ = await asyncio.wait_for(process.communicate(), 30)
     text = output.decode()
-    assert process.returncode == 1
-    assert "Telegram rejected the bot token (AUYLNET_BOT_TOKEN)" in text
+    assert process.returncode == 2  # an invalid setting (README: exit statuses)
+    assert "invalid setting AUYLNET_BOT_TOKEN: Telegram rejected it" in text
     assert rejected not in text and "W" * 35 not in text
