@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from bot.api import cli as api_cli
 from bot.config import Settings
 
 EXIT_BAD_SETTINGS = 2
@@ -148,6 +149,7 @@ def make_parser() -> argparse.ArgumentParser:
     sandbox = commands.add_parser("sandbox", help="run the offline Telegram sandbox alone")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8081)
+    api_cli.add_commands(commands)
     return parser
 
 
@@ -158,6 +160,7 @@ HANDLERS = {
     "grant": cmd_grant,
     "import": cmd_import,
     "sandbox": cmd_sandbox,
+    **api_cli.HANDLERS,
 }
 
 
