@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
@@ -177,10 +178,13 @@ async def report_for_token(conn: aiosqlite.Connection, token: str) -> int | None
 # --- Open311 service requests ---------------------------------------------------------------------
 
 
-class PublicRequest(BaseModel):
-    """A report as the public sees it: where, what, when and how far it got, nobody's name."""
+@dataclass(frozen=True, slots=True)
+class PublicRequest:
+    """A report as the public sees it: where, what, when and how far it got, nobody's name.
 
-    model_config = ConfigDict(frozen=True)
+    A plain dataclass, not a pydantic model: a page holds up to 1,000 of them and the columns are
+    already typed by the schema, so validating each again would be most of the answer's cost.
+    """
 
     id: int
     kind: str
@@ -220,22 +224,22 @@ _REQUESTS = (
 
 
 def _request(row: aiosqlite.Row) -> PublicRequest:
-    data = dict(row)
-    for name in ("created_at", "opened_at"):
-        data[name] = from_db(data[name])
-    for name in ("taken_at", "resolved_at", "reopened_at"):
-        data[name] = _moment(data[name])
-    return PublicRequest.model_validate(data)
+    (id_, kind, created, village, v_kk, v_ru, d_kk, d_ru, g_kk, g_ru, lat, lon, operator, state, resolution,
+     taken, resolved, reopened, opened, description) = row  # fmt: skip
+    return PublicRequest(
+        id_, kind, from_db(created), village, v_kk, v_ru, d_kk, d_ru, g_kk, g_ru, lat, lon, operator, state,
+        resolution, _moment(taken), _moment(resolved), _moment(reopened), from_db(opened), description,
+    )  # fmt: skip
 
 
 async def requests_by_id(conn: aiosqlite.Connection, report_ids: Sequence[int]) -> list[PublicRequest]:
     if not report_ids:
         return []
     marks = ",".join("?" * len(report_ids))
-    async with conn.execute(
+    rows = await conn.execute_fetchall(
         f"{_REQUESTS} WHERE r.id IN ({marks}) ORDER BY r.id", tuple(report_ids)
-    ) as cursor:
-        return [_request(row) for row in await cursor.fetchall()]
+    )
+    return [_request(row) for row in rows]
 
 
 async def find_requests(
@@ -257,8 +261,9 @@ async def find_requests(
     if closed is not None:
         where.append("i.state = 'resolved'" if closed else "i.state != 'resolved'")
     sql = f"{_REQUESTS} WHERE {' AND '.join(where)} ORDER BY r.created_at DESC, r.id DESC LIMIT ? OFFSET ?"
-    async with conn.execute(sql, (*params, limit, offset)) as cursor:
-        return [_request(row) for row in await cursor.fetchall()]
+    # One trip to the database thread for the whole page.
+    rows = await conn.execute_fetchall(sql, (*params, limit, offset))
+    return [_request(row) for row in rows]
 
 
 # --- villages -------------------------------------------------------------------------------------

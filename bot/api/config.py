@@ -22,5 +22,5 @@ class ApiSettings(BaseSettings):
     # Behind a reverse proxy the client's address is the last entry of X-Forwarded-For.
     trust_forwarded_for: bool = False
     # Open311 GET requests: the most one page holds, and how far from a point a village may be.
-    page_size: int = Field(default=200, ge=1, le=1000)
+    page_size: int = Field(default=100, ge=1, le=1000)
     nearest_village_km: float = Field(default=5.0, gt=0)

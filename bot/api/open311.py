@@ -39,7 +39,6 @@ from bot.api.web import (
     api_of,
     json_answer,
     key_of,
-    local_time,
     one_of,
     translator_for,
     wants_xml,
@@ -142,54 +141,63 @@ async def service_definition(request: web.Request) -> web.Response:
     return _answer(request, "service_definition", None, {"service_code": kind, "attributes": attributes})
 
 
-def _status_notes(t: Translator, found: PublicRequest) -> str:
-    if found.state == "resolved":
-        return plain(t, RESOLVED_NOTES.get(found.resolution or "other", RESOLVED_NOTES["other"]))
-    if found.state == "open" and found.reopened_at is not None:
-        return plain(t, REOPENED_NOTE)
-    return plain(t, STATUS_NOTES[found.state])
+class _Requests:
+    """Renders reports for one answer: names, notes and the time zone looked up once, not per row."""
 
+    def __init__(self, request: web.Request, t: Translator) -> None:
+        api = api_of(request)
+        self._zone = api.settings.zone
+        self._to_resolve = timedelta(hours=api.settings.resolve_within_hours)
+        self._kk = t.language == "kk"
+        self._names = {kind: plain(t, name) for kind, name in SERVICE_NAMES.items()}
+        self._notes = {state: plain(t, note) for state, note in STATUS_NOTES.items()}
+        self._resolved = {reason: plain(t, note) for reason, note in RESOLVED_NOTES.items()}
+        self._reopened = plain(t, REOPENED_NOTE)
 
-def _request_item(request: web.Request, t: Translator, found: PublicRequest) -> dict[str, Any]:
-    api = api_of(request)
-    closed = found.state == "resolved"
-    language = t.language
-    places = [
-        found.village_kk if language == "kk" else found.village_ru,
-        found.district_kk if language == "kk" else found.district_ru,
-        found.region_kk if language == "kk" else found.region_ru,
-    ]
-    updated = max(m for m in (found.created_at, found.taken_at, found.resolved_at, found.reopened_at) if m)
-    expected = (
-        None
-        if closed
-        else (found.reopened_at or found.opened_at) + timedelta(hours=api.settings.resolve_within_hours)
-    )
-    return {
-        "service_request_id": service.request_number(found.id),
-        "status": "closed" if closed else "open",
-        "status_notes": _status_notes(t, found),
-        "service_name": plain(t, SERVICE_NAMES[found.kind]),
-        "service_code": found.kind,
-        "description": found.description,
-        "agency_responsible": found.operator,
-        "service_notice": None,
-        "requested_datetime": local_time(request, found.created_at),
-        "updated_datetime": local_time(request, updated),
-        "expected_datetime": local_time(request, expected),
-        "address": ", ".join(part for part in places if part),
-        "address_id": found.village_code,
-        "zipcode": None,
-        "lat": found.latitude,
-        "long": found.longitude,
-        "media_url": None,
-    }
+    def _time(self, moment: datetime | None) -> str | None:
+        return None if moment is None else moment.astimezone(self._zone).isoformat(timespec="seconds")
+
+    def _status_notes(self, found: PublicRequest) -> str:
+        if found.state == "resolved":
+            return self._resolved.get(found.resolution or "other", self._resolved["other"])
+        if found.state == "open" and found.reopened_at is not None:
+            return self._reopened
+        return self._notes[found.state]
+
+    def item(self, found: PublicRequest) -> dict[str, Any]:
+        closed = found.state == "resolved"
+        if self._kk:
+            places = (found.village_kk, found.district_kk, found.region_kk)
+        else:
+            places = (found.village_ru, found.district_ru, found.region_ru)
+        updated = max(
+            m for m in (found.created_at, found.taken_at, found.resolved_at, found.reopened_at) if m
+        )
+        expected = None if closed else (found.reopened_at or found.opened_at) + self._to_resolve
+        return {
+            "service_request_id": service.request_number(found.id),
+            "status": "closed" if closed else "open",
+            "status_notes": self._status_notes(found),
+            "service_name": self._names[found.kind],
+            "service_code": found.kind,
+            "description": found.description,
+            "agency_responsible": found.operator,
+            "service_notice": None,
+            "requested_datetime": self._time(found.created_at),
+            "updated_datetime": self._time(updated),
+            "expected_datetime": self._time(expected),
+            "address": ", ".join(part for part in places if part),
+            "address_id": found.village_code,
+            "zipcode": None,
+            "lat": found.latitude,
+            "long": found.longitude,
+            "media_url": None,
+        }
 
 
 def _requests_answer(request: web.Request, found: list[PublicRequest]) -> web.Response:
-    t = translator_for(request)
-    items = [_request_item(request, t, one) for one in found]
-    return _answer(request, "service_requests", "request", items)
+    render = _Requests(request, translator_for(request))
+    return _answer(request, "service_requests", "request", [render.item(one) for one in found])
 
 
 def _moment(request: web.Request, name: str) -> datetime | None:
