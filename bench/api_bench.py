@@ -43,8 +43,9 @@ RESOLUTIONS = ("fixed", "power", "not_ours", "duplicate", "other")
 # --- the data -------------------------------------------------------------------------------------
 
 
-async def build_database(path: Path, reports: int, now: datetime) -> None:
-    """The demo's villages, 20,000 residents and ``reports`` reports over the last year."""
+async def build_database(path: Path, reports: int, now: datetime) -> int:
+    """The demo's villages, 20,000 residents and ``reports`` reports over the last year; returns the
+    number of incidents they form."""
     from bot.demo.seed import seed_demo
     from db.database import Database
     from db.timestamps import to_db
@@ -122,6 +123,7 @@ async def build_database(path: Path, reports: int, now: datetime) -> None:
     async with db.transaction() as tx:
         await tx.execute("ANALYZE")
     await db.close()
+    return len(incidents)
 
 
 def queries(now: datetime, count: int) -> list[str]:
@@ -250,8 +252,10 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         db_path = Path(folder) / "bench.db"
         started = time.perf_counter()
-        await build_database(db_path, args.reports, now)
-        print(f"{args.reports:,} reports written in {time.perf_counter() - started:.1f} s")
+        incidents = await build_database(db_path, args.reports, now)
+        print(
+            f"{args.reports:,} reports in {incidents:,} incidents written in {time.perf_counter() - started:.1f} s"
+        )
         paths = queries(now, 2000)
         api_process, api_url = start_server("--serve-api", str(db_path))
         try:
