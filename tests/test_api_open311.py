@@ -401,3 +401,19 @@ async def test_too_many_requests_get_429_with_retry_after(tmp_path: Path) -> Non
             assert json.loads(await second.read())["errors"][0]["code"] == 429
     finally:
         await db.close()
+
+
+async def test_a_wrong_method_or_an_oversized_body_gets_a_clear_answer(api: RunningApi) -> None:
+    wrong = await api.http.delete(f"{api.url}/open311/v2/requests.json?locale=ru")
+    assert wrong.status == 405 and "GET" in wrong.headers["Allow"]
+    assert json.loads(await wrong.read()) == [
+        {"code": 405, "description": "Этот адрес не принимает такой метод."}
+    ]
+    key = await api.key("Operator", "write")
+    huge = await api.post(
+        "/open311/v2/requests.xml",
+        {"api_key": key, "service_code": "home", "address_id": BAYANAUL, "description": "x" * 100_000},
+    )
+    assert huge.status == 413 and xml_of(await huge.read()).findtext("error/code") == "413"
+    unknown = await api.get("/open311/v2/nothing.json")
+    assert unknown.status == 404 and json.loads(await unknown.read())[0]["code"] == 404

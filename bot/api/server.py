@@ -87,6 +87,12 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         return refusal_answer(request, refusal)
     except web.HTTPNotFound:
         return refusal_answer(request, Refusal(404, "not_found"))
+    except web.HTTPMethodNotAllowed as error:
+        return refusal_answer(
+            request, Refusal(405, "not_allowed", headers={"Allow": ", ".join(sorted(error.allowed_methods))})
+        )
+    except web.HTTPRequestEntityTooLarge:
+        return refusal_answer(request, Refusal(413, "too_large"))
     except web.HTTPException:
         raise
     except Exception:

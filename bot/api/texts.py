@@ -84,6 +84,8 @@ ERRORS: dict[str, str] = {
     "too_many": N_("This reporter has filed too many reports in the last hour; try again after {time}."),
     "rate_limited": N_("Too many requests; try again in {seconds} s."),
     "not_found": N_("Nothing found at this address."),
+    "not_allowed": N_("This address does not take this method."),
+    "too_large": N_("The request is too large."),
     "unknown_request": N_("There is no report {value}."),
     "unknown_token": N_("There is no report filed with the token {value}."),
     "internal": N_("Something went wrong on the server; the request changed nothing. Try again later."),
