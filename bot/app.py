@@ -17,6 +17,7 @@ from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
+from bot.api.events import start_event_delivery
 from bot.classes import service as classes
 from bot.clock import Clock
 from bot.config import Settings
@@ -92,6 +93,7 @@ async def _post_init(application: AuylNetApp) -> None:
     db.on_commit(worker.wake)
     services.outbox = worker
     await worker.start()
+    services.events = await start_event_delivery(db, services.clock, zone=services.config.zone)
     if application.job_queue is not None:
         for check in PERIODIC_CHECKS:
             application.job_queue.run_repeating(
@@ -116,6 +118,9 @@ def _periodic(check: PeriodicCheck) -> Callable[[BotContext], Coroutine[Any, Any
 
 async def _post_shutdown(application: AuylNetApp) -> None:
     services = application.bot_data
+    if services.events is not None:
+        await services.events.stop()
+        services.events = None
     if services.outbox is not None:
         await services.outbox.stop()
         services.outbox = None

@@ -22,6 +22,7 @@ from typing import NoReturn
 
 from pydantic import ValidationError
 
+from bot.api import cli as api_cli
 from bot.config import Settings
 from bot.logs import LOG_FORMATS, redact_secret, setup_logging
 from bot.ops.startup import EXIT_BAD_SETTINGS, EXIT_DATABASE, StartupError, database_problem
@@ -299,6 +300,7 @@ def make_parser() -> argparse.ArgumentParser:
     restore.add_argument("file", type=Path, help="a file written by auylnet backup")
 
     commands.add_parser("doctor", help="check the token, staff group, database, admins and village list")
+    api_cli.add_commands(commands)
     return parser
 
 
@@ -312,6 +314,7 @@ HANDLERS = {
     "backup": cmd_backup,
     "restore": cmd_restore,
     "doctor": cmd_doctor,
+    **api_cli.HANDLERS,
 }
 
 

@@ -14,6 +14,7 @@ from bot.roles import Member
 from db.database import Database
 
 if TYPE_CHECKING:
+    from bot.api.events import EventWorker
     from bot.outbox import OutboxWorker
 
 
@@ -26,6 +27,7 @@ class Services:
         self._db: Database | None = None
         self._villages: VillageIndex | None = None
         self.outbox: OutboxWorker | None = None  # the delivery worker, once started
+        self.events: EventWorker | None = None  # webhook deliveries to other systems, once started
 
     @property
     def config(self) -> Settings:

@@ -34,6 +34,8 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from telegram.error import InvalidToken
 
+from bot.api.config import ApiSettings
+from bot.api.server import start_api
 from bot.app import AuylNetApp, build_application
 from bot.config import Settings
 from bot.health import HealthCheck, add_health_route
@@ -237,6 +239,19 @@ def _note_end(task: asyncio.Task[None], serving: Serving) -> None:
         serving.failed.set()
 
 
+@asynccontextmanager
+async def _open_api(application: AuylNetApp, api: ApiSettings) -> AsyncIterator[None]:
+    """The open HTTP API in the bot's own process, when ``AUYLNET_API_WITH_BOT`` asks for it."""
+    if not api.with_bot:
+        yield
+        return
+    runner = await start_api(application, api.listen, api.port, api_settings=api)
+    try:
+        yield
+    finally:
+        await runner.cleanup()
+
+
 async def serve(settings: Settings) -> int:
     """``auylnet run``: serve until SIGTERM or SIGINT; the exit status."""
     stop = asyncio.Event()
@@ -245,8 +260,9 @@ async def serve(settings: Settings) -> int:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
     application = build_application(settings)
+    api = ApiSettings()
     try:
-        async with running(application, health_server=True) as serving:
+        async with running(application, health_server=True) as serving, _open_api(application, api):
             stopped = asyncio.create_task(stop.wait())
             failed = asyncio.create_task(serving.failed.wait())
             await asyncio.wait({stopped, failed}, return_when=asyncio.FIRST_COMPLETED)

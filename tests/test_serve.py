@@ -51,7 +51,7 @@ async def stop(process: asyncio.subprocess.Process) -> str:
 async def test_webhook_mode_from_the_command_line(
     sandbox: Any, client: SandboxClient, tmp_path: Path
 ) -> None:
-    port = free_port()
+    port, api_port = free_port(), free_port()
     process = await auylnet_run(
         tmp_path,
         "--webhook",
@@ -60,6 +60,8 @@ async def test_webhook_mode_from_the_command_line(
         str(port),
         AUYLNET_BOT_TOKEN=BOT_TOKEN,
         AUYLNET_API_BASE_URL=sandbox.api_url,
+        AUYLNET_API_WITH_BOT="1",  # the open API served by the same process
+        AUYLNET_API_PORT=str(api_port),
     )
     try:
         await wait_until(
@@ -71,6 +73,12 @@ async def test_webhook_mode_from_the_command_line(
         status, body = await healthz(port)
         assert status == 200 and body["mode"] == "webhook" and body["database"] == "ok"
         secret = next(iter(sandbox.state.bots.values())).webhook.secret_token
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"http://127.0.0.1:{api_port}/open311/v2/services.json?locale=ru") as response,
+        ):
+            services = await response.json()
+        assert response.status == 200 and services and all("service_code" in service for service in services)
     finally:
         output = await stop(process)
     assert process.returncode == 0, output

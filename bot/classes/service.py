@@ -11,7 +11,7 @@ import aiosqlite
 
 from bot.clock import to_db
 from bot.config import Settings
-from db import audit, classes, outbox, places
+from db import audit, classes, events, outbox, places
 from db.classes import Booking, Lesson
 from db.database import Database
 
@@ -521,6 +521,21 @@ async def close_lesson(
         await classes.drop_reminders(conn, booking.id)
     await classes.set_lesson_state(conn, class_id, "closed")
     present = [b for b in roster if b.attendance == "present"]
+    await events.emit(
+        conn,
+        "class_held",
+        f"class:{class_id}",
+        {
+            "class": class_id,
+            "village": lesson.village_code,
+            "topic": lesson.topic,
+            "language": lesson.language,
+            "present": len(present),
+            "no_shows": len(roster) - len(present),
+            "seniors": sum(1 for b in present if b.age_group == "60plus"),
+        },
+        None,
+    )
     return Summary(
         present=len(present),
         no_shows=len(roster) - len(present),

@@ -9,7 +9,7 @@ import aiosqlite
 
 from bot.config import Settings
 from bot.privacy import register_eraser
-from db import outages, outbox, places, users
+from db import events, outages, outbox, places, users
 from db.database import Database
 from db.outages import Incident, Report
 
@@ -95,6 +95,14 @@ async def file_report(
         now=now,
     )
     await outages.update_incident(conn, incident_id)  # a new report is a change staff should see
+    if open_incident is None:
+        await events.emit(
+            conn,
+            "incident_opened",
+            f"incident:{incident_id}",
+            {"incident": incident_id, "village": new.village_code, "service_code": new.kind, "reopened": 0},
+            now,
+        )
     newly_mass = await _flag_mass_outage(conn, incident_id, village.district_code, settings, now)
     for neighbour_id in sorted(newly_mass - {incident_id}):
         # The neighbouring villages' alerts were sent before it was a mass outage: edit them to say so.
@@ -233,6 +241,18 @@ async def take(
         raise OutageError("taken_by_other", by=incident.taken_by)
     if incident.state == "open":
         await outages.update_incident(conn, incident_id, state="taken", taken_by=staff_id, taken_at=now)
+        await events.emit(
+            conn,
+            "incident_taken",
+            f"incident:{incident_id}",
+            {
+                "incident": incident_id,
+                "village": incident.village_code,
+                "service_code": incident.kind,
+                "state": "taken",
+            },
+            now,
+        )
     return await _after_change(conn, incident_id, settings, now, "outage.state")
 
 
@@ -247,6 +267,18 @@ async def start_work(
     if incident.state != "in_progress":
         await outages.update_incident(
             conn, incident_id, state="in_progress", taken_by=staff_id, taken_at=incident.taken_at or now
+        )
+        await events.emit(
+            conn,
+            "incident_taken",
+            f"incident:{incident_id}",
+            {
+                "incident": incident_id,
+                "village": incident.village_code,
+                "service_code": incident.kind,
+                "state": "in_progress",
+            },
+            now,
         )
     return await _after_change(conn, incident_id, settings, now, "outage.state")
 
@@ -273,6 +305,18 @@ async def resolve(
         resolution=reason,
         taken_by=incident.taken_by or staff_id,
         taken_at=incident.taken_at or now,
+    )
+    await events.emit(
+        conn,
+        "incident_resolved",
+        f"incident:{incident_id}",
+        {
+            "incident": incident_id,
+            "village": incident.village_code,
+            "service_code": incident.kind,
+            "resolution": reason,
+        },
+        now,
     )
     return await _after_change(conn, incident_id, settings, now, "outage.resolved")
 
@@ -305,6 +349,18 @@ async def answer_working(
         escalated_at=None,
         reopened=incident.reopened + 1,
         reopened_at=now,
+    )
+    await events.emit(
+        conn,
+        "incident_opened",
+        f"incident:{incident_id}",
+        {
+            "incident": incident_id,
+            "village": incident.village_code,
+            "service_code": incident.kind,
+            "reopened": incident.reopened + 1,
+        },
+        now,
     )
     # The one who pressed «No» is answered on the button; the notice is for the other reporters.
     return await _after_change(conn, incident_id, settings, now, "outage.reopened", skip=user_id)

@@ -12,7 +12,7 @@ import aiosqlite
 
 from bot.clock import to_db
 from bot.i18n import N_
-from db import audit, outbox, places
+from db import audit, events, outbox, places
 from db.places import Area, Installation, SocialObject, Stage, Village, VillageChange
 
 CORRECTION_WINDOW = timedelta(hours=24)
@@ -149,6 +149,19 @@ async def change_rollout(
     )
     change_id = await _last_change_id(conn)
     if "stage" in outcome.fields:
+        await events.emit(
+            conn,
+            "stage_changed",
+            f"village:{village.code}",
+            {
+                "village": village.code,
+                "stage": change.stage,
+                "old_stage": village.stage,
+                "reason": reason,
+                "planned": {"year": change.planned_year, "quarter": change.planned_quarter},
+            },
+            now,
+        )
         outcome.notified += await notify_followers(
             conn,
             village,
@@ -263,6 +276,19 @@ async def log_installation(
         action="installation.log",
         detail={"object": social.id, "technology": new.technology, "speed_mbps": new.speed_mbps},
         now=now,
+    )
+    await events.emit(
+        conn,
+        "installation",
+        f"village:{village.code}",
+        {
+            "village": village.code,
+            "installation": installation_id,
+            "building": {"id": social.id, "kind": social.kind, "name": social.name},
+            "technology": new.technology,
+            "speed_mbps": new.speed_mbps,
+        },
+        now,
     )
     if not was_online:
         await notify_followers(
