@@ -58,7 +58,12 @@ async def test_the_register_opens_at_the_start_and_a_cancellation_after_closing_
         await book_myself(aigul, "Тегін сабақтар", "🙋 Өзімді жазу", "30–59 жас")
 
         # Three days before: the register is not open; closing it (even with a forged button) is refused.
-        await trainer.send("/myclasses")
+        await trainer.send("/menu")
+        menu = await trainer.wait_for(lambda m: "🧑‍🏫 Менің сабақтарым (оқытушы)" in m.labels)
+        await trainer.press_on(menu, "🧑‍🏫 Менің сабақтарым (оқытушы)", wait=0)
+        home = await trainer.wait_for(lambda m: m.text == "🧑‍🏫 Сіз жүргізетін сабақтар")
+        assert home.labels == ["➕ Жаңа сабақ", "📋 Менің сабақтарым", "📊 Статистика", "⬅️ Мәзір"]
+        await trainer.press_on(home, "📋 Менің сабақтарым", wait=0)
         mine = await trainer.wait_for(lambda m: m.text.startswith("📋 Менің сабақтарым"))
         await trainer.press_on(mine, mine.labels[0], wait=0)
         roster = await trainer.wait_for(lambda m: "Журнал сабақ басталғанда ашылады." in m.text)

@@ -197,12 +197,19 @@ async def test_relatives_are_limited_and_the_sixth_is_refused(
         assert await relative(aigul, first.id, "  әжем   күлән ", kk) == (
             "Бұл адам осы сабаққа жазылып қойған: әжем күлән."
         )
+        # Booking herself after her grandmother: her own booking comes first on the card.
+        await aigul.press("🙋 Өзімді жазу", wait=0)
+        await aigul.wait_for(lambda m: m.text == "Келетін адам неше жаста?")
+        assert await aigul.press("30–59 жас") == "Жазылдыңыз."
+        card = await aigul.wait_for(lambda m: "✅ Жазылдыңыз" in m.text)
+        assert card.text.index("✅ Жазылдыңыз") < card.text.index("✅ Жазылды: Әжем Күлән")
+        assert card.labels[:2] == ["✖️ Жазылудан бас тарту", "✖️ Бас тарту: Әжем Күлән"]
         async with app.bot_data.db.read() as conn:
             olga_holds = await conn.execute_fetchall(
                 "SELECT count(*) FROM bookings WHERE user_id = ? AND attendee_name IS NOT NULL", (olga.id,)
             )
             aigul_holds = await classes.my_bookings(conn, aigul.id, first.id)
-        assert next(iter(olga_holds))[0] == 5 and [b.attendee_name for b in aigul_holds] == ["Әжем Күлән"]
+        assert next(iter(olga_holds))[0] == 5 and [b.attendee_name for b in aigul_holds] == ["Әжем Күлән", None]
 
 
 async def test_an_old_waiting_list_card_does_not_cancel_the_seat_accepted_since(

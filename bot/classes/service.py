@@ -355,7 +355,10 @@ class ClassCard:
 
 async def class_card(conn: aiosqlite.Connection, user_id: int, class_id: int) -> ClassCard:
     lesson = await _get_lesson(conn, class_id)
-    return ClassCard(lesson, await classes.my_bookings(conn, user_id, class_id))
+    mine = await classes.my_bookings(conn, user_id, class_id)
+    return ClassCard(
+        lesson, sorted(mine, key=lambda b: (b.attendee_name is not None, b.id))
+    )  # one's own first
 
 
 async def list_classes(db: Database, member: Member, now: datetime) -> list[Lesson]:
