@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from telegram import InlineKeyboardMarkup
@@ -110,3 +111,20 @@ def test_every_classes_button_fits_a_phone(language: str) -> None:
     cut = [label for label in every if label.endswith("…")]
     assert all(any(name in label for name in names) for label in cut)  # only names are shortened
     assert any(label.startswith("✖️") and "Гүлжазира" in label and label.endswith("…") for label in every)
+
+
+def test_the_classes_catalogs_use_the_glossary_terms() -> None:
+    """One term per concept (../shared/reviews/catalogs.md §1): «занятие», not «урок»; «статистика»,
+    not «цифры» or «сандар»; no archaic «весть»; residents are not told «болдырылмады» about their own
+    booking; «60 жастан бастап» / «60 лет и старше» for the oldest age group."""
+    root = Path(__file__).resolve().parents[1] / "locales"
+    ru = (root / "ru" / "LC_MESSAGES" / "classes.po").read_text(encoding="utf-8")
+    kk = (root / "kk" / "LC_MESSAGES" / "classes.po").read_text(encoding="utf-8")
+    ru_strings = "\n".join(line for line in ru.splitlines() if line.startswith("msgstr"))
+    kk_strings = "\n".join(line for line in kk.splitlines() if line.startswith("msgstr"))
+    for forbidden in (r"\b[Уу]рок", r"\b[Цц]ифры\b", r"\bвесть\b", r"Старше 60", r"\bсамому\b"):
+        assert not re.search(forbidden, ru_strings), forbidden
+    for forbidden in (r"\b[Сс]андар\b", r"және одан үлкен", r"Кімге жазылған", r"Мені күту"):
+        assert not re.search(forbidden, kk_strings), forbidden
+    assert Translator("kk")._("Your booking is cancelled.") == "Жазылудан бас тарттыңыз."
+    assert Translator("ru")._("60 and older") == "60 лет и старше"
