@@ -1,12 +1,14 @@
-# Two commands for a newcomer: `make demo` and `make test`. Both set up .venv on first use.
+# Two commands for a newcomer: `make demo` (`make demo PORT=8090` for another port) and `make test`.
+# Both set up .venv on first use.
 PYTHON ?= python3
+PORT ?= 8081
 VENV := .venv
 STAMP := $(VENV)/.installed
 
 .PHONY: demo test
 
 demo: $(STAMP)
-	$(VENV)/bin/auylnet demo
+	$(VENV)/bin/auylnet demo --port $(PORT)
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest

@@ -15,15 +15,17 @@ from typing import Any
 
 from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 from bot.classes import service as classes
 from bot.clock import Clock
 from bot.config import Settings
 from bot.context import BotContext, Services
+from bot.i18n import use_zone
 from bot.outages import service as outages
 from bot.outbox import OutboxWorker
 from bot.persistence import SQLitePersistence
+from bot.telegram_api import build_bot, file_base_url
 from bot.updates import PerChatUpdateProcessor
 from db.database import Database
 from handlers import register_all
@@ -32,6 +34,9 @@ from handlers.start import set_default_commands
 log = logging.getLogger(__name__)
 
 AuylNetApp = Application[Any, BotContext, dict[Any, Any], dict[Any, Any], Services, Any]
+
+
+__all__ = ["AuylNetApp", "build_application", "file_base_url"]
 
 
 @dataclass(frozen=True)
@@ -49,35 +54,21 @@ PERIODIC_CHECKS = (
 )
 
 
-def file_base_url(api_base_url: str) -> str:
-    """``…/bot`` → ``…/file/bot``, as Telegram and the sandbox lay out file downloads."""
-    root, _, _ = api_base_url.rpartition("/bot")
-    return f"{root}/file/bot"
-
-
 def build_application(settings: Settings, *, clock: Clock | None = None) -> AuylNetApp:
+    use_zone(settings.zone)
     persistence = SQLitePersistence()
+    defaults = Defaults(
+        parse_mode=ParseMode.HTML,
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
+    )
     application = (
         ApplicationBuilder()
-        .token(settings.bot_token.get_secret_value())
-        .base_url(settings.api_base_url)
-        .base_file_url(file_base_url(settings.api_base_url))
+        # Timeouts, Telegram's limits and button answers: bot/telegram_api.py.
+        .bot(build_bot(settings, defaults=defaults))
+        # Updates come through the inbox (bot/inbox.py), not PTB's Updater: see bot/serve.py.
+        .updater(None)
         .context_types(ContextTypes(context=BotContext, bot_data=Services))
         .persistence(persistence)
-        .defaults(
-            Defaults(
-                parse_mode=ParseMode.HTML,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
-            )
-        )
-        .rate_limiter(
-            AIORateLimiter(
-                overall_max_rate=settings.rate_global_per_second,
-                group_max_rate=settings.rate_group_per_minute,
-                group_time_period=60,
-                max_retries=2,
-            )
-        )
         .concurrent_updates(PerChatUpdateProcessor())
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)

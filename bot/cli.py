@@ -1,47 +1,111 @@
-"""The ``auylnet`` command line: thin wrappers around the application and the sandbox."""
+"""The ``auylnet`` command line: thin wrappers around the application and the sandbox.
+
+Exit statuses: 0 done, 1 the command found problems (``doctor``, an import with errors, a refused
+backup or restore), 2 an invalid setting or argument (a rejected token included), 3 the database
+cannot be used (cannot be opened, written or migrated, or another bot runs on it).
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import errno
 import logging
+import sqlite3
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
+from importlib import metadata
 from pathlib import Path
+from typing import NoReturn
 
 from pydantic import ValidationError
 
 from bot.config import Settings
+from bot.logs import LOG_FORMATS, redact_secret, setup_logging
+from bot.ops.startup import EXIT_BAD_SETTINGS, EXIT_DATABASE, StartupError, database_problem
 
-EXIT_BAD_SETTINGS = 2
+log = logging.getLogger("auylnet")
+EXIT_PROBLEMS = 1
+UNUSED_TOKEN = "0:unused"  # for commands that never talk to Telegram
 
 
 def load_settings(**overrides: object) -> Settings:
     """Settings from the environment; one clear line and exit status 2 when they are invalid."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as error:
         first = error.errors()[0]
         name = "AUYLNET_" + str(first["loc"][0]).upper() if first["loc"] else "settings"
-        message = "is required" if first["type"] == "missing" else first["msg"]
-        print(f"auylnet: invalid setting {name}: {message}", file=sys.stderr)
-        raise SystemExit(EXIT_BAD_SETTINGS) from None
+        message = "is required" if first["type"] == "missing" else first["msg"].removeprefix("Value error, ")
+        fail(EXIT_BAD_SETTINGS, f"invalid setting {name}: {message}")
+    redact_secret(settings.bot_token.get_secret_value())
+    return settings
+
+
+def fail(status: int, line: str) -> NoReturn:
+    """End the command with one line on standard error."""
+    print(f"auylnet: {line}", file=sys.stderr, flush=True)
+    raise SystemExit(status)
+
+
+def version() -> str:
+    try:
+        return metadata.version("auylnet")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+@contextlib.contextmanager
+def database_in_use(db_path: Path) -> Iterator[None]:
+    """Hold the database's lock (see bot.ops.instance) while a bot runs on it."""
+    from bot.ops.instance import AlreadyRunning, instance_lock
+
+    held = contextlib.ExitStack()
+    try:
+        held.enter_context(instance_lock(db_path))
+    except AlreadyRunning as error:
+        fail(EXIT_DATABASE, f"cannot use the database {db_path}: {error}")
+    except OSError as error:
+        fail(EXIT_DATABASE, database_problem(db_path, error).line)
+    with held:
+        yield
+
+
+def check_before_start(settings: Settings) -> None:
+    """The database opens, migrates and takes writes, and Telegram accepts the token — or one line."""
+    from bot.ops.startup import check_database, check_token
+
+    async def checks() -> None:
+        await check_database(settings.db_path)
+        await check_token(settings)
+
+    try:
+        asyncio.run(checks())
+    except StartupError as problem:
+        fail(problem.status, problem.line)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from telegram import Update
+    from bot.serve import serve
 
-    from bot.app import build_application
-
-    settings = load_settings()
-    build_application(settings).run_polling(allowed_updates=Update.ALL_TYPES)
-    return 0
+    overrides = {
+        name: value
+        for name, value in (
+            ("webhook_url", args.webhook),
+            ("webhook_listen", args.listen),
+            ("webhook_port", args.port),
+        )
+        if value is not None
+    }
+    return asyncio.run(serve(load_settings(**overrides)))
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     from db.database import Database
 
-    settings = load_settings(bot_token="0:unused")
+    settings = load_settings(bot_token=UNUSED_TOKEN)
 
     async def migrate() -> list[str]:
         db = await Database.open(settings.db_path, migrate=False)
@@ -60,7 +124,7 @@ def cmd_grant(args: argparse.Namespace) -> int:
     from db import users
     from db.database import Database
 
-    settings = load_settings(bot_token="0:unused")
+    settings = load_settings(bot_token=UNUSED_TOKEN)
 
     async def grant() -> bool:
         db = await Database.open(settings.db_path)
@@ -87,7 +151,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from bot.places import importer
     from db.database import Database
 
-    settings = load_settings(bot_token="0:unused")
+    settings = load_settings(bot_token=UNUSED_TOKEN)
     run = {
         "kato": importer.import_kato,
         "plan": importer.import_plan,
@@ -109,14 +173,65 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_sandbox(args: argparse.Namespace) -> int:
     from bot.sandbox.server import serve
 
-    serve(args.host, args.port, Settings.model_fields["botapi_spec"].default)
+    serve(args.host, args.port, load_settings(bot_token=UNUSED_TOKEN).sandbox_spec)
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from bot.demo.run import run_demo
+    from bot.demo.run import DEMO_TOKEN, run_demo
 
-    return asyncio.run(run_demo(host=args.host, port=args.port, db_path=args.db))
+    settings = load_settings(bot_token=DEMO_TOKEN)
+    # Holding the lock proves the database's folder takes new files; the demo recreates the file.
+    with database_in_use(args.db):
+        try:
+            return asyncio.run(run_demo(host=args.host, port=args.port, db_path=args.db, settings=settings))
+        except sqlite3.Error as error:
+            fail(EXIT_DATABASE, database_problem(args.db, error).line)
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE:
+                raise
+            fail(EXIT_PROBLEMS, f"cannot serve the demo on {args.host}:{args.port}: the port is in use")
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from bot.ops.backup import BackupError, backup
+
+    settings = load_settings(bot_token=UNUSED_TOKEN)
+    try:
+        written, removed = backup(settings.db_path, args.file, keep=args.keep)
+    except BackupError as error:
+        fail(EXIT_PROBLEMS, str(error))
+    print(
+        f"{settings.db_path} backed up to {written}" + (f"; removed {len(removed)} older" if removed else "")
+    )
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from bot.ops.backup import BackupError, restore
+
+    settings = load_settings(bot_token=UNUSED_TOKEN)
+    try:
+        restored = restore(args.file, settings.db_path)
+    except BackupError as error:
+        fail(EXIT_PROBLEMS, str(error))
+    except OSError as error:
+        fail(EXIT_DATABASE, database_problem(settings.db_path, error).line)
+    counts = ", ".join(f"{count} {table}" for table, count in restored.tables.items())
+    print(f"restored {args.file} into {restored.database}: integrity ok, {counts}")
+    if restored.kept_aside is not None:
+        print(f"the database it replaced is kept as {restored.kept_aside}")
+    print("migrations newer than the backup run at the next start")
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from bot.ops.doctor import diagnose
+
+    findings = asyncio.run(diagnose(load_settings()))
+    for finding in findings:
+        print(finding.line(), flush=True)
+    return 0 if all(finding.ok for finding in findings) else EXIT_PROBLEMS
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -125,9 +240,28 @@ def make_parser() -> argparse.ArgumentParser:
         description="AuylNet: village connection status, outage reports and digital-literacy"
         " classes on Telegram, in Kazakh and Russian.",
     )
+    parser.add_argument("--version", action="version", version=f"auylnet {version()}")
+    parser.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        default="text",
+        help="text for people, json (one object per line) for log collectors",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    commands.add_parser("run", help="run the bot against Telegram (needs AUYLNET_BOT_TOKEN)")
+    run = commands.add_parser(
+        "run",
+        help="run the bot against Telegram (needs AUYLNET_BOT_TOKEN); polling unless --webhook is given",
+    )
+    run.add_argument(
+        "--webhook",
+        metavar="URL",
+        help="webhook mode: the public https address Telegram posts to (AUYLNET_WEBHOOK_URL)",
+    )
+    run.add_argument(
+        "--listen", metavar="ADDRESS", help="webhook server address (AUYLNET_WEBHOOK_LISTEN, 127.0.0.1)"
+    )
+    run.add_argument("--port", type=int, help="webhook server port (AUYLNET_WEBHOOK_PORT, 8443)")
 
     demo = commands.add_parser("demo", help="sandbox + bot + a seeded demo database, offline")
     demo.add_argument("--host", default="127.0.0.1")
@@ -148,6 +282,23 @@ def make_parser() -> argparse.ArgumentParser:
     sandbox = commands.add_parser("sandbox", help="run the offline Telegram sandbox alone")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8081)
+
+    backup = commands.add_parser(
+        "backup", help="copy the database consistently, also while the bot runs (SQLite online backup)"
+    )
+    backup.add_argument(
+        "file", type=Path, help="where to write it; with --keep the time is added to the name"
+    )
+    backup.add_argument(
+        "--keep", type=int, metavar="N", help="add the time to the name and keep the newest N of the series"
+    )
+
+    restore = commands.add_parser(
+        "restore", help="put a backup in place of the database (refused while the bot runs)"
+    )
+    restore.add_argument("file", type=Path, help="a file written by auylnet backup")
+
+    commands.add_parser("doctor", help="check the token, staff group, database, admins and village list")
     return parser
 
 
@@ -158,14 +309,37 @@ HANDLERS = {
     "grant": cmd_grant,
     "import": cmd_import,
     "sandbox": cmd_sandbox,
+    "backup": cmd_backup,
+    "restore": cmd_restore,
+    "doctor": cmd_doctor,
 }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     args = make_parser().parse_args(argv)
-    return HANDLERS[args.command](args)
+    setup_logging(args.log_format)
+    # The conversations are per chat on purpose; PTB's reminder about per_message is not news.
+    warnings.filterwarnings("ignore", message="If 'per_message=False'")
+    try:
+        if args.command == "run":
+            # Checked here, before the bot starts: a database it cannot write or a rejected token
+            # ends the process with one line instead of a bot that runs answering nobody.
+            settings = load_settings()
+            with database_in_use(settings.db_path):
+                check_before_start(settings)
+                return HANDLERS[args.command](args)
+        return HANDLERS[args.command](args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:
+        from telegram.error import InvalidToken
+
+        if isinstance(error, InvalidToken):  # revoked after the check; its text holds the token
+            from bot.ops.startup import token_rejected
+
+            fail(EXIT_BAD_SETTINGS, token_rejected().line)
+        log.exception("auylnet %s failed", args.command)  # through the redacting handler
+        return EXIT_PROBLEMS
 
 
 if __name__ == "__main__":

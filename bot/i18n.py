@@ -1,8 +1,12 @@
 """Kazakh and Russian: gettext catalogs read with Babel, dates and numbers in the user's locale.
 
-Catalogs live in ``locales/<lang>/LC_MESSAGES/<feature>.po``; every file of a language is merged
-into one set of translations. Source strings are English and are never shown when a catalog is
+Catalogs live in ``locales/<lang>/LC_MESSAGES/<feature>.po`` and are read as package resources, so
+an installed wheel finds them as the checkout does; every file of a language is merged into one set
+of translations. Source strings are English and are never shown when a catalog is
 complete (``tests/test_catalogs.py`` fails otherwise).
+
+Times are shown in one zone per process: the ``AUYLNET_TIMEZONE`` of the settings the application
+was built with (``use_zone``), Asia/Almaty until then.
 
 Usage in code: ``t._("Ticket {number} is open", number=...)``, ``t.n_("{n} report", "{n} reports",
 count)``; strings defined before a user is known are marked with ``N_`` and translated later.
@@ -15,7 +19,8 @@ import io
 from collections.abc import Mapping
 from datetime import date, datetime
 from functools import cache
-from pathlib import Path
+from importlib import resources
+from importlib.resources.abc import Traversable
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime, format_time
@@ -26,8 +31,8 @@ from babel.support import Translations
 
 from bot.config import LANGUAGES, Language
 
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 ZONE = ZoneInfo("Asia/Almaty")
+_shown_zone = ZONE
 _Moment = datetime  # the method Translator.datetime shadows the type inside the class
 
 
@@ -42,11 +47,25 @@ class Safe(str):
     __slots__ = ()
 
 
+def catalog_files(language: Language) -> list[Traversable]:
+    """The language's ``.po`` files inside the installed ``locales`` package, by name."""
+    folder = resources.files("locales").joinpath(language, "LC_MESSAGES")
+    if not folder.is_dir():
+        return []
+    return sorted((entry for entry in folder.iterdir() if entry.name.endswith(".po")), key=lambda e: e.name)
+
+
 @cache
 def translations(language: Language) -> Translations:
     """All catalogs of one language merged; compiled in memory, so no build step is needed."""
     merged: Translations | None = None
-    for po_path in sorted((LOCALES_DIR / language / "LC_MESSAGES").glob("*.po")):
+    files = catalog_files(language)
+    if not files:
+        # Without catalogs every resident would get the English source strings: stop instead.
+        raise RuntimeError(
+            f"no {language} catalogs in the installed package (locales/{language}/LC_MESSAGES)"
+        )
+    for po_path in files:
         with po_path.open("rb") as po_file:
             catalog = read_po(po_file, locale=language)
         buffer = io.BytesIO()
@@ -113,9 +132,20 @@ class Translator:
         return format_time(value, "HH:mm", tzinfo=self.zone, locale=self.language)
 
 
-@cache
+def use_zone(zone: ZoneInfo) -> None:
+    """Show every time from now on in ``zone`` (the application calls this with its settings' zone)."""
+    global _shown_zone
+    _shown_zone = zone
+
+
 def translator(language: Language) -> Translator:
-    return Translator(language)
+    """The shared translator of a language, in the zone the application was configured with."""
+    return _translator(language, _shown_zone)
+
+
+@cache
+def _translator(language: Language, zone: ZoneInfo) -> Translator:
+    return Translator(language, zone)
 
 
 def pick_language(telegram_code: str | None, default: Language) -> Language:

@@ -3,9 +3,17 @@
 Guarantees (details and figures in docs/outbox.md):
 
 * per chat, rows go out oldest first and never two at a time; many chats are served at once;
-* limits: the bot's ``AIORateLimiter`` keeps the global rate and each group's 20 a minute, the
-  worker paces each private chat (the one limit PTB's limiter lacks); a bot without a rate limiter
-  gets all three from the worker;
+* limits: the bot's rate limiter (``bot.telegram_api.TelegramLimits``) keeps the global rate, and
+  the worker waits for the chat's turn in that limiter (20 a minute in a group, about one a second
+  in a private chat, shared with the handlers' replies); a bot without a rate limiter gets all three
+  limits from the worker itself;
+* one slot, latest state: the staff group's alert for an incident is one message, edited. When the
+  group's turn comes, only the newest pending state of a slot is sent; older pending rows of the
+  slot become ``superseded``. An edit that would show what the message already shows is not sent;
+* a slow answer is not a failure: sends wait ``send_read_timeout`` (30 s) for Telegram's answer.
+  A send that reached Telegram but got no answer (read timeout, connection closed) may have been
+  delivered: it is resent once, after a pause, and after a second such send the row is
+  ``unconfirmed``, not sent a third time. Both are counted in ``unknown_outcomes`` and logged;
 * at-least-once: a row is marked sent in the same moment Telegram's confirmation arrives; a row
   whose send was under way when the process died is sent again after the restart. At most
   ``max_in_flight`` rows can be in that state, which bounds the duplicates a crash can cause.
@@ -19,7 +27,9 @@ import argparse
 import asyncio
 import contextlib
 import enum
+import hashlib
 import importlib
+import json
 import logging
 import random
 import signal
@@ -31,21 +41,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import httpx
 from aiolimiter import AsyncLimiter
 from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.clock import Clock
-from bot.config import Settings
+from bot.config import Language, Settings
 from bot.i18n import translator
 from bot.notify import Rendered, render
+from bot.telegram_api import AuylNetBot, TelegramLimits, Throttle, file_base_url
 from db import outbox
 from db.database import Database
-from db.outbox import OutboxMessage
+from db.outbox import OutboxMessage, SlotView
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +73,15 @@ class RetryPolicy:
     ``max_delay``): "equal jitter", so a burst of failures does not come back as a burst, yet every
     wait is at least half the nominal one. After ``max_attempts`` failed attempts the row is parked
     as ``failed``. With the defaults a row keeps trying for about 4 to 8.5 minutes.
+
+    A send whose outcome is unknown (it reached Telegram, no answer came) is not a failure: it is
+    resent once after ``unknown_outcome_pause`` seconds.
     """
 
     max_attempts: int = 8
     base_delay: float = 4.0
     max_delay: float = 600.0
+    unknown_outcome_pause: float = 10.0
 
     def delay(self, failures: int, rng: random.Random) -> float:
         """Seconds to wait after the ``failures``-th failed attempt."""
@@ -123,6 +138,30 @@ def retry_after_seconds(error: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
+def outcome_unknown(error: TelegramError) -> bool:
+    """The request was written to Telegram but no answer came: it may or may not have been done.
+
+    A read timeout, or the connection closed before the answer. A connect or pool timeout, a
+    refused connection, or an error answer mean it was not done.
+    """
+    return isinstance(error.__cause__, (httpx.ReadTimeout, httpx.ReadError, httpx.RemoteProtocolError))
+
+
+class _SendUnanswered(Exception):
+    """A new message was sent but Telegram's answer never came (see :func:`outcome_unknown`)."""
+
+    def __init__(self, error: TelegramError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def shown_hash(rendered: Rendered) -> str:
+    """What a message shows, as a short hash: text and buttons."""
+    markup = rendered.keyboard.to_dict() if rendered.keyboard is not None else None
+    content = json.dumps([rendered.text, markup], ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(content.encode()).hexdigest()[:32]
+
+
 def _not_modified(error: BadRequest) -> bool:
     return "message is not modified" in error.message.lower()
 
@@ -141,7 +180,7 @@ def whole_second_after(moment: datetime, seconds: float) -> datetime:
     return target
 
 
-def build_outbox_bot(settings: Settings, *, max_in_flight: int = DEFAULT_MAX_IN_FLIGHT) -> ExtBot[int]:
+def build_outbox_bot(settings: Settings, *, max_in_flight: int = DEFAULT_MAX_IN_FLIGHT) -> AuylNetBot:
     """A bot for a worker running outside the Application (``python -m bot.outbox``, benchmarks).
 
     ``max_retries=0``: the worker handles RetryAfter itself. PTB's retry would stop *every*
@@ -150,25 +189,35 @@ def build_outbox_bot(settings: Settings, *, max_in_flight: int = DEFAULT_MAX_IN_
     keeps the other chats going. Inside the Application the shared bot may have retries enabled;
     the worker then sees only the RetryAfter that PTB gave up on, and handles it the same way.
     """
-    root, _, _ = settings.api_base_url.rpartition("/bot")
-    return ExtBot(
+    return AuylNetBot(
         settings.bot_token.get_secret_value(),
         base_url=settings.api_base_url,
-        base_file_url=f"{root}/file/bot",
+        base_file_url=file_base_url(settings.api_base_url),
         # The default pool of one connection would queue the worker's concurrent sends behind each
         # other and time them out.
-        request=HTTPXRequest(connection_pool_size=max_in_flight + 4, pool_timeout=30.0),
-        rate_limiter=AIORateLimiter(
+        request=HTTPXRequest(
+            connection_pool_size=max_in_flight + 4,
+            pool_timeout=30.0,
+            read_timeout=settings.send_read_timeout,
+        ),
+        rate_limiter=TelegramLimits(
             # The same rate, but a bucket only a tenth of a second deep: a full second's burst at
             # the start gets compressed on the way (connections opening, scheduling) and arrives
             # faster than Telegram's bucket refills, which shows up as a stray 429.
-            overall_max_rate=settings.rate_global_per_second / 10,
-            overall_time_period=0.1,
-            group_max_rate=settings.rate_group_per_minute,
-            group_time_period=60,
+            overall_per_second=settings.rate_global_per_second,
+            overall_period=0.1,
+            group_per_minute=settings.rate_group_per_minute,
             max_retries=0,
         ),
     )
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    message: OutboxMessage
+    rendered: Rendered
+    slot: int | None  # the message to edit
+    hash: str
 
 
 class OutboxWorker:
@@ -211,9 +260,13 @@ class OutboxWorker:
         self._private_period = 1 / settings.rate_private_per_second
         self._private_limiters: dict[int, AsyncLimiter] = {}
         self._last_prune = time.monotonic()
-        # A bot with AIORateLimiter already keeps the global and per-group limits; a plain Bot does
-        # not, and then the worker keeps them itself.
-        self._own_limits = getattr(bot, "rate_limiter", None) is None
+        # A bot with a rate limiter keeps the global limit (TelegramLimits also gives the worker
+        # each chat's turn); a plain Bot does not, and then the worker keeps all limits itself.
+        limiter = getattr(bot, "rate_limiter", None)
+        self._own_limits = limiter is None
+        self._limits = limiter if isinstance(limiter, TelegramLimits) else None
+        # Sends wait this long for Telegram's answer before the outcome counts as unknown.
+        self.read_timeout = settings.send_read_timeout
         self._global_limiter = AsyncLimiter(settings.rate_global_per_second, 1)
         self._group_limiters: dict[int, AsyncLimiter] = {}
 
@@ -251,6 +304,11 @@ class OutboxWorker:
     @property
     def busy_chats(self) -> int:
         return len(self._lanes)
+
+    @property
+    def running(self) -> bool:
+        """Started and its dispatcher alive (the health check reports it)."""
+        return self._dispatcher is not None and not self._dispatcher.done() and not self._stopping
 
     # --- choosing work -------------------------------------------------------------------------
     async def _dispatch(self) -> None:
@@ -310,48 +368,116 @@ class OutboxWorker:
         """Send (or edit) one row; True when the chat's next row may follow right away."""
         async with self._db.read() as conn:
             recipient = await outbox.recipient(conn, message.chat_id)
-            slot_target = (
-                await outbox.slot_message_id(conn, message.slot, message.chat_id)
-                if message.slot is not None
-                else None
-            )
         if recipient.blocked:
             # Telegram would answer 403 anyway; the flag clears when the person writes again.
             async with self._db.transaction() as conn:
                 await outbox.drop_recipient(conn, message.chat_id, reason="recipient has blocked the bot")
+            self._log_send(message, "dropped")
             return False
+        # Rendered now, in the language the recipient has now, not the one at enqueue time.
+        language = recipient.language or self._settings.default_language
+        prepared = await self._prepare(message, language)
+        if prepared is None:
+            return True
+        await self._pace(message.chat_id)
+        async with self._in_flight:
+            if self._stopping:
+                return False  # not at Telegram yet: leave it pending for the next start
+            if message.slot is not None:
+                # The wait for the chat's turn may have brought newer states of this slot.
+                prepared = await self._prepare(prepared.message, language)
+                if prepared is None:
+                    return True
+            message = prepared.message
+            if self._own_limits:
+                await self._global_limiter.acquire()
+            try:
+                message_id, edited = await self._send(message, prepared.rendered, prepared.slot)
+            except _SendUnanswered as unanswered:
+                return await self._record_unknown_outcome(message, unanswered.error)
+            except TelegramError as error:
+                return await self._handle_error(message, error)
+            # Recorded before the in-flight slot is released: what the bound counts.
+            async with self._db.transaction() as conn:
+                await outbox.mark_sent(
+                    conn, message, now=self._clock.now(), message_id=message_id, shown_hash=prepared.hash
+                )
+        self._log_send(message, "edited" if edited else "sent")
+        return True
+
+    async def _prepare(self, message: OutboxMessage, language: Language) -> _Prepared | None:
+        """The row to send now (the newest state of its slot), rendered; None when nothing is to send.
+
+        Nothing is sent for a row that cannot be rendered (parked as failed), nor for an edit that
+        would show exactly what the slot's message shows (marked sent without a request).
+        """
+        slot: SlotView | None = None
+        if message.slot is not None:
+            message = await self._coalesce(message, message.slot)
+            async with self._db.read() as conn:
+                slot = await outbox.slot_view(conn, message.slot or "", message.chat_id)
         try:
-            # Rendered now, in the language the recipient has now, not the one at enqueue time.
-            language = recipient.language or self._settings.default_language
             rendered = render(message.kind, translator(language), message.params)
         except Exception as error:
             # A missing renderer or a bad parameter: the same row will fail the same way again.
             log.error("outbox row %s (%s) cannot be rendered: %r", message.id, message.kind, error)
             async with self._db.transaction() as conn:
                 await outbox.record_failure(conn, message.id, error=f"render: {error!r}", retry_at=None)
-            return True
-        await self._pace(message.chat_id)
-        async with self._in_flight:
-            if self._stopping:
-                return False  # not at Telegram yet: leave it pending for the next start
-            if self._own_limits:
-                await self._global_limiter.acquire()
-            try:
-                message_id = await self._send(message, rendered, slot_target)
-            except TelegramError as error:
-                return await self._handle_error(message, error)
-            # Recorded before the in-flight slot is released: what the bound counts.
+            self._log_send(message, "failed")
+            return None
+        digest = shown_hash(rendered)
+        if slot is not None and slot.shown_hash == digest:
             async with self._db.transaction() as conn:
-                await outbox.mark_sent(conn, message, now=self._clock.now(), message_id=message_id)
-        return True
+                await outbox.mark_sent(
+                    conn, message, now=self._clock.now(), message_id=slot.message_id, shown_hash=digest
+                )
+            self._log_send(message, "unchanged")
+            return None
+        return _Prepared(message, rendered, slot.message_id if slot else None, digest)
+
+    async def _coalesce(self, message: OutboxMessage, slot: str) -> OutboxMessage:
+        """The newest pending row of the slot in this chat; the older ones are superseded by it."""
+        async with self._db.read() as conn:
+            newest = await outbox.newest_in_slot(conn, slot, message.chat_id)
+        if newest is None or newest.id == message.id:
+            return message
+        async with self._db.transaction() as conn:
+            count = await outbox.supersede(conn, newest)
+        log.info(
+            "outbox: %d older state(s) of %s in chat %s superseded by row %d",
+            count,
+            slot,
+            message.chat_id,
+            newest.id,
+        )
+        return newest
+
+    def _log_send(self, message: OutboxMessage, outcome: str) -> None:
+        log.info(
+            "outbox send: row_id=%d chat_id=%d kind=%s outcome=%s",
+            message.id,
+            message.chat_id,
+            message.kind,
+            outcome,
+            extra={
+                "row_id": message.id,
+                "chat_id": message.chat_id,
+                "kind": message.kind,
+                "outcome": outcome,
+            },
+        )
 
     async def _pace(self, chat_id: int) -> None:
         if chat_id > 0:
+            # Notifications to one person: one a second, no burst (a reply may burst, not these).
             limiter = self._private_limiters.get(chat_id)
             if limiter is None:
                 limiter = self._private_limiters[chat_id] = AsyncLimiter(1, self._private_period)
             await limiter.acquire()
-        elif self._own_limits:
+        if self._limits is not None:
+            # The bot's own budget for the chat, shared with the handlers' replies to it.
+            await self._limits.chat_turn(chat_id)
+        elif chat_id < 0 and self._own_limits:
             group = self._group_limiters.get(chat_id)
             if group is None:
                 group = self._group_limiters[chat_id] = AsyncLimiter(self._settings.rate_group_per_minute, 60)
@@ -367,8 +493,18 @@ class OutboxWorker:
                 if chat_id not in self._lanes and limiter.has_capacity(limiter.max_rate):
                     del limiters[chat_id]
 
-    async def _send(self, message: OutboxMessage, rendered: Rendered, slot_target: int | None) -> int:
-        """The message id now showing this row."""
+    async def _send(
+        self, message: OutboxMessage, rendered: Rendered, slot_target: int | None
+    ) -> tuple[int, bool]:
+        """(the message id now showing this row, whether an existing message was edited).
+
+        An edit that gets no answer is simply tried again later (an edit sent twice shows the
+        same); a new message that reached Telegram unanswered raises :class:`_SendUnanswered`.
+        """
+        # The worker already waited for the chat's turn; the rate limiter must not wait again.
+        throttle: dict[str, Any] = (
+            {"rate_limit_args": Throttle(turn_taken=True)} if self._limits is not None else {}
+        )
         if slot_target is not None:
             try:
                 await self._bot.edit_message_text(
@@ -378,22 +514,67 @@ class OutboxWorker:
                     reply_markup=rendered.keyboard,
                     parse_mode=ParseMode.HTML,
                     link_preview_options=_NO_PREVIEW,
+                    read_timeout=self.read_timeout,
+                    **throttle,
                 )
-                return slot_target
+                return slot_target, True
             except BadRequest as error:
                 if _not_modified(error):
-                    return slot_target  # it already shows exactly this
+                    return slot_target, True  # it already shows exactly this
                 if not _edit_target_gone(error):
                     raise
                 log.info("outbox: slot %s in chat %s is gone; sending anew", message.slot, message.chat_id)
-        sent = await self._bot.send_message(
-            message.chat_id,
-            rendered.text,
-            reply_markup=rendered.keyboard,
-            parse_mode=ParseMode.HTML,
-            link_preview_options=_NO_PREVIEW,
-        )
-        return sent.message_id
+        try:
+            sent = await self._bot.send_message(
+                message.chat_id,
+                rendered.text,
+                reply_markup=rendered.keyboard,
+                parse_mode=ParseMode.HTML,
+                link_preview_options=_NO_PREVIEW,
+                read_timeout=self.read_timeout,
+                **throttle,
+            )
+        except TelegramError as error:
+            if outcome_unknown(error):
+                raise _SendUnanswered(error) from error
+            raise
+        return sent.message_id, False
+
+    async def _record_unknown_outcome(self, message: OutboxMessage, error: TelegramError) -> bool:
+        """Resend once after a pause; after a second unanswered send, stop (``unconfirmed``)."""
+        cause = type(error.__cause__).__name__
+        if message.unknown_outcomes == 0:
+            retry_at: datetime | None = whole_second_after(
+                self._clock.now(), self.policy.unknown_outcome_pause
+            )
+            log.warning(
+                "outbox row %d to chat %d: sent, but no answer from Telegram (%s); it may have been"
+                " delivered; resending once in %.0f s",
+                message.id,
+                message.chat_id,
+                cause,
+                self.policy.unknown_outcome_pause,
+            )
+            outcome = "unknown, resend"
+        else:
+            retry_at = None
+            log.warning(
+                "outbox row %d to chat %d: sent twice, no answer either time (%s); not sent again",
+                message.id,
+                message.chat_id,
+                cause,
+            )
+            outcome = "unconfirmed"
+        async with self._db.transaction() as conn:
+            await outbox.record_unknown_outcome(
+                conn,
+                message.id,
+                error=f"no answer from Telegram ({cause}); it may have been delivered",
+                retry_at=retry_at,
+                now=self._clock.now(),
+            )
+        self._log_send(message, outcome)
+        return retry_at is None  # a resend holds back the chat's later rows, to keep their order
 
     async def _handle_error(self, message: OutboxMessage, error: TelegramError) -> bool:
         verdict = classify(error)
@@ -406,16 +587,19 @@ class OutboxWorker:
                 await outbox.postpone(
                     conn, message.id, until=whole_second_after(now, wait), error=f"429: {error.message}"
                 )
+            self._log_send(message, "rate limited")
             return False  # the chat's later rows wait behind this one
         if verdict is Verdict.UNREACHABLE:
             log.info("outbox: chat %s unreachable (%s); dropping its queue", message.chat_id, error.message)
             async with self._db.transaction() as conn:
                 await outbox.drop_recipient(conn, message.chat_id, reason=error.message)
+            self._log_send(message, "dropped")
             return False
         if verdict is Verdict.PERMANENT:
             log.warning("outbox row %s failed for good: %s", message.id, error.message)
             async with self._db.transaction() as conn:
                 await outbox.record_failure(conn, message.id, error=error.message, retry_at=None)
+            self._log_send(message, "failed")
             return True  # one bad row does not hold back the chat
         return await self._record_failure(message, f"{type(error).__name__}: {error.message}")
 
@@ -428,6 +612,7 @@ class OutboxWorker:
             retry_at = whole_second_after(self._clock.now(), self.policy.delay(failures, self._rng))
         async with self._db.transaction() as conn:
             await outbox.record_failure(conn, message.id, error=error, retry_at=retry_at)
+        self._log_send(message, "failed" if retry_at is None else "retry")
         return retry_at is None
 
 

@@ -8,12 +8,36 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
+import logging
+from typing import Any, Protocol
 
+import aiosqlite
 from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
 
 from bot.context import Services
+
+log = logging.getLogger(__name__)
+
+
+class Rider(Protocol):
+    """Rows written in the same transaction as the conversation states.
+
+    The inbox marks handled updates done this way: a conversation's new state and the mark of the
+    update that produced it are committed together, so after a crash an update is either done with
+    its state saved, or handled again from the state it started in.
+    """
+
+    def take(self) -> object | None:
+        """What to write now (None: nothing); called in the same step that takes the states."""
+
+    async def write(self, conn: aiosqlite.Connection, taken: object) -> None: ...
+
+    def give_back(self, taken: object) -> None:
+        """The transaction failed: keep ``taken`` for the next write."""
+
+    def settled(self, taken: object) -> None:
+        """The transaction committed."""
 
 
 class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], Services]):
@@ -27,9 +51,18 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], Services
         self._attached: Services | None = None
         self._pending: dict[tuple[str, str], object | None] = {}
         self._writer: asyncio.Task[None] | None = None
+        self._riders: list[Rider] = []
 
     def attach(self, services: Services) -> None:
         self._attached = services
+
+    def add_rider(self, rider: Rider) -> None:
+        self._riders.append(rider)
+
+    def write_soon(self) -> None:
+        """Write what is pending (states and riders) without waiting for the next change."""
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.get_running_loop().create_task(self._write_pending())
 
     @property
     def _services(self) -> Services:
@@ -50,27 +83,41 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], Services
         # PTB hands over every changed conversation one by one; writing them together in one
         # transaction (one fsync) keeps a busy moment from queueing hundreds of commits.
         self._pending[(name, json.dumps(list(key)))] = new_state
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.get_running_loop().create_task(self._write_pending())
+        self.write_soon()
 
     async def _write_pending(self) -> None:
         await asyncio.sleep(0)  # let the rest of this persistence round arrive
-        pending, self._pending = self._pending, {}
-        if not pending:
-            return
-        db = await self._services.open_database()
-        async with db.transaction() as tx:
-            for (name, encoded_key), new_state in pending.items():
-                if new_state is None:
-                    await tx.execute(
-                        "DELETE FROM conversations WHERE name = ? AND key = ?", (name, encoded_key)
-                    )
-                else:
-                    await tx.execute(
-                        "INSERT INTO conversations (name, key, state) VALUES (?, ?, ?)"
-                        " ON CONFLICT (name, key) DO UPDATE SET state = excluded.state",
-                        (name, encoded_key, json.dumps(new_state)),
-                    )
+        while True:
+            # States and riders are taken in one step: a rider's rows never lag the states.
+            pending, self._pending = self._pending, {}
+            rides = [(rider, taken) for rider in self._riders if (taken := rider.take()) is not None]
+            if not pending and not rides:
+                return
+            try:
+                db = await self._services.open_database()
+                async with db.transaction() as tx:
+                    for (name, encoded_key), new_state in pending.items():
+                        if new_state is None:
+                            await tx.execute(
+                                "DELETE FROM conversations WHERE name = ? AND key = ?", (name, encoded_key)
+                            )
+                        else:
+                            await tx.execute(
+                                "INSERT INTO conversations (name, key, state) VALUES (?, ?, ?)"
+                                " ON CONFLICT (name, key) DO UPDATE SET state = excluded.state",
+                                (name, encoded_key, json.dumps(new_state)),
+                            )
+                    for rider, taken in rides:
+                        await rider.write(tx, taken)
+            except Exception:
+                # Kept for the next write (a later change, the inbox's tick, or the final flush).
+                self._pending = {**pending, **self._pending}
+                for rider, taken in rides:
+                    rider.give_back(taken)
+                log.exception("could not save conversation states; will try again")
+                return
+            for rider, taken in rides:
+                rider.settled(taken)
 
     # Nothing else is stored here: see the module docstring.
     async def get_user_data(self) -> dict[int, dict[Any, Any]]:
@@ -116,5 +163,4 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], Services
         """At shutdown: whatever is still pending reaches the database."""
         if self._writer is not None:
             await self._writer
-        if self._pending:
-            await self._write_pending()
+        await self._write_pending()

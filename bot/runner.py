@@ -1,7 +1,7 @@
 """Running the application inside an event loop we own (demo, tests, benchmarks).
 
-``Application.run_polling`` owns its loop and is what ``auylnet run`` uses; everywhere the bot shares
-a loop with the sandbox, this does the same steps in the same order.
+The same start and stop as ``auylnet run`` (``bot.serve``): updates through the inbox, polling
+unless ``webhook_url`` is set in the settings (tests of webhook mode use ``bot.serve.running``).
 """
 
 from __future__ import annotations
@@ -10,34 +10,15 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from telegram import Update
-
 from bot.app import AuylNetApp
+from bot.serve import running
 
 
 @asynccontextmanager
 async def polling(application: AuylNetApp, *, poll_interval: float = 0.0) -> AsyncIterator[AuylNetApp]:
-    """Initialise, start and poll; on exit stop and shut down as ``run_polling`` would."""
-    await application.initialize()
-    try:
-        if application.post_init is not None:
-            await application.post_init(application)
-        assert application.updater is not None
-        await application.updater.start_polling(
-            poll_interval=poll_interval, timeout=1, allowed_updates=Update.ALL_TYPES
-        )
-        await application.start()
-        try:
-            yield application
-        finally:
-            if application.updater.running:
-                await application.updater.stop()
-            if application.running:
-                await application.stop()
-    finally:
-        await application.shutdown()
-        if application.post_shutdown is not None:
-            await application.post_shutdown(application)
+    """Initialise, start and poll; on exit stop gracefully (handlers finish, the outbox stops)."""
+    async with running(application, mode="polling", poll_timeout=1.0, poll_interval=poll_interval):
+        yield application
 
 
 async def run_until_stopped(application: AuylNetApp, stop: asyncio.Event) -> None:

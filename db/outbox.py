@@ -2,8 +2,10 @@
 
 A row's life: ``pending`` → ``sent`` (Telegram confirmed it), or ``failed`` (a permanent error or
 too many transient ones; an admin may :func:`retry_failed`), or ``dropped`` (the recipient blocked
-the bot or the chat is gone). Rows of one chat are delivered oldest first; a pending row that is not
-yet due (waiting out a back-off) holds back the newer rows of its chat, so order is kept.
+the bot or the chat is gone), or ``superseded`` (a newer row for the same slot and chat was sent in
+its place), or ``unconfirmed`` (sent and resent once, Telegram never answered either time). Rows of
+one chat are delivered oldest first; a pending row that is not yet due (waiting out a back-off)
+holds back the newer rows of its chat, so order is kept.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from pydantic import BaseModel, ConfigDict
 from db.database import work_queued
 from db.timestamps import from_db, to_db
 
-State = Literal["pending", "sent", "failed", "dropped"]
+State = Literal["pending", "sent", "failed", "dropped", "superseded", "unconfirmed"]
+STATES: tuple[State, ...] = ("pending", "sent", "failed", "dropped", "superseded", "unconfirmed")
 # last_error is for people reading the admin view; a traceback's worth is not useful there.
 _ERROR_LENGTH = 500
 
@@ -37,6 +40,16 @@ class OutboxMessage(BaseModel):
     attempts: int
     created_at: datetime
     next_attempt: datetime
+    unknown_outcomes: int = 0
+
+
+class SlotView(BaseModel):
+    """The message a slot shows in one chat, and a hash of what it shows."""
+
+    model_config = ConfigDict(frozen=True)
+
+    message_id: int
+    shown_hash: str | None
 
 
 class Recipient(BaseModel):
@@ -59,6 +72,21 @@ class OutboxHealth(BaseModel):
     dropped: int
     blocked_recipients: int
     oldest_pending_age: timedelta | None
+    unconfirmed: int = 0
+    superseded_last_hour: int = 0
+
+
+class DeliverySnapshot(BaseModel):
+    """What the health check needs to tell a stuck outbox from a busy one."""
+
+    model_config = ConfigDict(frozen=True)
+
+    pending: int
+    due: int
+    oldest_pending_created_at: datetime | None
+    last_sent_at: datetime | None
+    failed: int
+    unconfirmed: int
 
 
 async def enqueue(
@@ -106,10 +134,11 @@ def _message(row: aiosqlite.Row) -> OutboxMessage:
         attempts=row["attempts"],
         created_at=from_db(row["created_at"]),
         next_attempt=from_db(row["next_attempt"]),
+        unknown_outcomes=row["unknown_outcomes"],
     )
 
 
-_COLUMNS = "id, chat_id, kind, params, slot, attempts, created_at, next_attempt"
+_COLUMNS = "id, chat_id, kind, params, slot, attempts, created_at, next_attempt, unknown_outcomes"
 
 
 async def due_heads(conn: aiosqlite.Connection, now: datetime, limit: int) -> list[OutboxMessage]:
@@ -157,15 +186,25 @@ async def recipient(conn: aiosqlite.Connection, chat_id: int) -> Recipient:
 
 
 async def slot_message_id(conn: aiosqlite.Connection, slot: str, chat_id: int) -> int | None:
+    view = await slot_view(conn, slot, chat_id)
+    return view.message_id if view else None
+
+
+async def slot_view(conn: aiosqlite.Connection, slot: str, chat_id: int) -> SlotView | None:
     async with conn.execute(
-        "SELECT message_id FROM outbox_slots WHERE slot = ? AND chat_id = ?", (slot, chat_id)
+        "SELECT message_id, shown_hash FROM outbox_slots WHERE slot = ? AND chat_id = ?", (slot, chat_id)
     ) as cursor:
         row = await cursor.fetchone()
-    return int(row[0]) if row else None
+    return SlotView(message_id=row["message_id"], shown_hash=row["shown_hash"]) if row else None
 
 
 async def mark_sent(
-    conn: aiosqlite.Connection, message: OutboxMessage, *, now: datetime, message_id: int | None
+    conn: aiosqlite.Connection,
+    message: OutboxMessage,
+    *,
+    now: datetime,
+    message_id: int | None,
+    shown_hash: str | None = None,
 ) -> None:
     """Telegram confirmed the send (or edit); a slot now points at the message it shows."""
     await conn.execute(
@@ -174,9 +213,53 @@ async def mark_sent(
     )
     if message.slot is not None and message_id is not None:
         await conn.execute(
-            "INSERT INTO outbox_slots (slot, chat_id, message_id) VALUES (?, ?, ?)"
-            " ON CONFLICT (slot, chat_id) DO UPDATE SET message_id = excluded.message_id",
-            (message.slot, message.chat_id, message_id),
+            "INSERT INTO outbox_slots (slot, chat_id, message_id, shown_hash) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (slot, chat_id) DO UPDATE"
+            " SET message_id = excluded.message_id, shown_hash = excluded.shown_hash",
+            (message.slot, message.chat_id, message_id, shown_hash),
+        )
+
+
+async def newest_in_slot(conn: aiosqlite.Connection, slot: str, chat_id: int) -> OutboxMessage | None:
+    """The newest pending row for one slot in one chat: the state the slot's message should show."""
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM outbox WHERE slot = ? AND chat_id = ? AND state = 'pending'"
+        " ORDER BY id DESC LIMIT 1",
+        (slot, chat_id),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return _message(row) if row else None
+
+
+async def supersede(conn: aiosqlite.Connection, newest: OutboxMessage) -> int:
+    """Mark the pending rows of ``newest``'s slot and chat that are older than it as superseded by it."""
+    cursor = await conn.execute(
+        "UPDATE outbox SET state = 'superseded', superseded_by = ?"
+        " WHERE slot = ? AND chat_id = ? AND state = 'pending' AND id < ?",
+        (newest.id, newest.slot, newest.chat_id, newest.id),
+    )
+    return cursor.rowcount
+
+
+async def record_unknown_outcome(
+    conn: aiosqlite.Connection, message_id: int, *, error: str, retry_at: datetime | None, now: datetime
+) -> None:
+    """The request reached Telegram but no answer came back.
+
+    With ``retry_at`` the row is resent then (once); without, it becomes ``unconfirmed``: sent
+    twice, never confirmed, and not sent a third time.
+    """
+    if retry_at is None:
+        await conn.execute(
+            "UPDATE outbox SET state = 'unconfirmed', unknown_outcomes = unknown_outcomes + 1,"
+            " sent_at = ?, last_error = ? WHERE id = ? AND state = 'pending'",
+            (to_db(now), error[:_ERROR_LENGTH], message_id),
+        )
+    else:
+        await conn.execute(
+            "UPDATE outbox SET unknown_outcomes = unknown_outcomes + 1, next_attempt = ?, last_error = ?"
+            " WHERE id = ? AND state = 'pending'",
+            (to_db(retry_at), error[:_ERROR_LENGTH], message_id),
         )
 
 
@@ -228,8 +311,10 @@ async def queue_health(conn: aiosqlite.Connection, now: datetime) -> OutboxHealt
         " (SELECT COUNT(*) FROM outbox WHERE state = 'failed'),"
         " (SELECT COUNT(*) FROM outbox WHERE state = 'dropped'),"
         " (SELECT COUNT(*) FROM users WHERE blocked = 1),"
-        " (SELECT MIN(created_at) FROM outbox WHERE state = 'pending')",
-        (to_db(now - timedelta(hours=1)),),
+        " (SELECT MIN(created_at) FROM outbox WHERE state = 'pending'),"
+        " (SELECT COUNT(*) FROM outbox WHERE state = 'unconfirmed'),"
+        " (SELECT COUNT(*) FROM outbox WHERE state = 'superseded' AND created_at >= ?)",
+        (to_db(now - timedelta(hours=1)), to_db(now - timedelta(hours=1))),
     ) as cursor:
         row = await cursor.fetchone()
     assert row is not None
@@ -241,6 +326,31 @@ async def queue_health(conn: aiosqlite.Connection, now: datetime) -> OutboxHealt
         dropped=row[3],
         blocked_recipients=row[4],
         oldest_pending_age=max(now - oldest, timedelta(0)) if oldest else None,
+        unconfirmed=row[6],
+        superseded_last_hour=row[7],
+    )
+
+
+async def delivery_snapshot(conn: aiosqlite.Connection, now: datetime) -> DeliverySnapshot:
+    async with conn.execute(
+        "SELECT"
+        " (SELECT COUNT(*) FROM outbox WHERE state = 'pending'),"
+        " (SELECT COUNT(*) FROM outbox WHERE state = 'pending' AND next_attempt <= ?),"
+        " (SELECT MIN(created_at) FROM outbox WHERE state = 'pending'),"
+        " (SELECT MAX(sent_at) FROM outbox WHERE state = 'sent'),"
+        " (SELECT COUNT(*) FROM outbox WHERE state = 'failed'),"
+        " (SELECT COUNT(*) FROM outbox WHERE state = 'unconfirmed')",
+        (to_db(now),),
+    ) as cursor:
+        row = await cursor.fetchone()
+    assert row is not None
+    return DeliverySnapshot(
+        pending=row[0],
+        due=row[1],
+        oldest_pending_created_at=from_db(row[2]) if row[2] else None,
+        last_sent_at=from_db(row[3]) if row[3] else None,
+        failed=row[4],
+        unconfirmed=row[5],
     )
 
 
@@ -259,7 +369,7 @@ async def retry_failed(conn: aiosqlite.Connection, now: datetime) -> int:
 
 
 async def count_by_state(conn: aiosqlite.Connection) -> dict[State, int]:
-    counts: dict[State, int] = {"pending": 0, "sent": 0, "failed": 0, "dropped": 0}
+    counts: dict[State, int] = dict.fromkeys(STATES, 0)
     async with conn.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state") as cursor:
         for state, count in await cursor.fetchall():
             counts[state] = count

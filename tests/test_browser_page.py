@@ -7,8 +7,10 @@ import re
 import struct
 import zlib
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
@@ -50,10 +52,16 @@ STATIC = Path(__file__).resolve().parents[1] / "bot" / "sandbox" / "static"
 SCREENSHOT = Path("/tmp/auylnet-page.png")
 PHONE = {"width": 360, "height": 740}
 WAIT_MS = 20_000
+ALMATY = ZoneInfo("Asia/Almaty")
 
 GREETING_BUTTON = "Күйін көру"
 ALERT_BUTTON = "Жұмыс уақыты"
 CONNECTED = "Шақат: талшықты-оптикалық байланыс қосылды"
+MORE_BUTTON = "Барлық сабақтар"
+LAST_BUTTON = "Соңғы сабақ"
+LINK_BUTTON = "Шақыру батырмасы"
+PRIVACY_TEXT = "Біз тек атыңыз бен ауылыңызды сақтаймыз."
+LONG_LABEL = "«Основы смартфона» 1 декабря, 10:00, Баянаул — осталось 12 мест"
 
 
 def browser_missing() -> str | None:
@@ -104,8 +112,11 @@ def tiny_png(width: int = 64, height: int = 40) -> bytes:
 
 
 async def greet(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/start: a formatted greeting with two inline buttons."""
+    """/start: a formatted greeting with two inline buttons; /start <code> names the code."""
     assert update.effective_message is not None and update.effective_user is not None
+    if context.args:
+        await update.effective_message.reply_text(f"Шақыру коды: {context.args[0]}")
+        return
     await update.effective_message.reply_html(
         f"<b>Сәлем, {update.effective_user.first_name}!</b> Ауылыңыз: <i>Шақат</i>",
         reply_markup=InlineKeyboardMarkup(
@@ -155,6 +166,61 @@ async def send_picture(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await waiting.delete()
 
 
+async def offer_more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/classes: one button that opens a long list of classes in the same message."""
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(
+        "Сабақтар",
+        reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton(MORE_BUTTON, callback_data="more")]]),
+    )
+
+
+async def show_more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The list grows in place: a dozen rows of buttons, the last one far below the first."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    rows = [[InlineKeyboardButton(f"Сабақ {n}", callback_data=f"class:{n}")] for n in range(1, 12)]
+    rows.append([InlineKeyboardButton(LAST_BUTTON, callback_data="class:last")])
+    await query.edit_message_text("Сабақтар: таңдаңыз", reply_markup=InlineKeyboardMarkup(rows))
+
+
+async def send_links(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/invite: an invitation link in the text, another on a button, and a command to tap."""
+    assert update.effective_message is not None
+    username = context.bot.username
+    await update.effective_message.reply_text(
+        f"Шақыру: https://t.me/{username}?start=inv_42\nДеректеріңіз: /privacy",
+        reply_markup=InlineKeyboardMarkup(
+            [[InlineKeyboardButton(LINK_BUTTON, url=f"https://t.me/{username}?start=btn_7")]]
+        ),
+    )
+
+
+async def send_alert(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/alert: three buttons in a row, and one label far too long for a phone."""
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(
+        "Ақау: Шақат",
+        reply_markup=InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton("🙋 Алу", callback_data="take"),
+                    InlineKeyboardButton("🔧 Жөнделуде", callback_data="progress"),
+                    InlineKeyboardButton("✅ Шешілді", callback_data="resolved"),
+                ],
+                [InlineKeyboardButton(LONG_LABEL, callback_data="class:1")],
+            ]
+        ),
+    )
+
+
+async def show_privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/privacy: what the bot keeps."""
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(PRIVACY_TEXT)
+
+
 async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Any other text is repeated back."""
     assert update.effective_message is not None and update.effective_message.text
@@ -175,6 +241,11 @@ def build_test_bot(api_url: str) -> Application[Any, Any, Any, Any, Any, Any]:
     app.add_handler(CommandHandler("start", greet))
     app.add_handler(CommandHandler("keys", offer_keyboard))
     app.add_handler(CommandHandler("photo", send_picture))
+    app.add_handler(CommandHandler("classes", offer_more))
+    app.add_handler(CommandHandler("invite", send_links))
+    app.add_handler(CommandHandler("privacy", show_privacy))
+    app.add_handler(CommandHandler("alert", send_alert))
+    app.add_handler(CallbackQueryHandler(show_more, pattern="^more$"))
     app.add_handler(CallbackQueryHandler(show_status, pattern="^status$"))
     app.add_handler(CallbackQueryHandler(show_hours, pattern="^hours$"))
     app.add_handler(MessageHandler(filters.LOCATION, thank_for_location))
@@ -426,7 +497,177 @@ async def test_the_demo_page_reaches_the_main_menu(browser: Any, tmp_path: Path)
         await page.screenshot(path="/tmp/auylnet-demo.png")
         # The demo comes with a class to book in Ольга's village.
         await page.locator(".inline-button", has_text="Занятия").click()
-        await page.locator(".inline-button", has_text="Основы смартфона").wait_for(timeout=WAIT_MS)
+        # The list names the class in its text; its button is the short «1. 2 декабря, 10:00».
+        await bot_bubble(page, "Основы смартфона").wait_for(timeout=WAIT_MS)
+        await page.locator(".inline-button", has_text="1. ").first.click()
+        await page.locator(".inline-button", has_text="Записаться").first.wait_for(timeout=WAIT_MS)
     finally:
         stop.set()
         assert await asyncio.wait_for(demo, 30) == 0
+
+
+# ---- following the conversation, links, the title and the clock -----------------------------------
+
+
+async def in_view(page: Any, locator: Any) -> bool:
+    """Whether the element is wholly inside the visible part of the message list."""
+    box = await locator.bounding_box()
+    area = await page.locator("#messages").bounding_box()
+    assert box is not None and area is not None
+    return bool(box["y"] >= area["y"] - 1 and box["y"] + box["height"] <= area["y"] + area["height"] + 1)
+
+
+async def open_as(browser: Any, sandbox: RunningSandbox, person: dict[str, Any], **options: Any) -> Any:
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{sandbox.url}/sandbox/api/users", json=person) as response:
+            assert response.status == 200
+    page = await browser.new_page(viewport=PHONE, **options)
+    await page.goto(f"{sandbox.url}/?user={person['id']}")
+    await page.locator("#chat-subtitle", has_text=person["first_name"]).wait_for(timeout=WAIT_MS)
+    return page
+
+
+async def test_the_page_follows_new_and_grown_messages(
+    browser: Any, sandbox: RunningSandbox, test_bot: Any
+) -> None:
+    page = await open_as(browser, sandbox, {"id": 5101, "first_name": "Айгүл", "language_code": "kk"})
+    for n in range(1, 9):  # enough talk to fill the phone's screen
+        await send_text(page, f"Сұрақ {n}")
+        await bot_bubble(page, f"Сіз жаздыңыз: Сұрақ {n}").wait_for(timeout=WAIT_MS)
+    assert await in_view(page, bot_bubble(page, "Сіз жаздыңыз: Сұрақ 8"))
+
+    # A one-button message grows into a long list when pressed: its last button comes into view.
+    await send_text(page, "/classes")
+    await page.locator(".inline-button", has_text=MORE_BUTTON).click(timeout=WAIT_MS)
+    last = page.locator(".inline-button", has_text=LAST_BUTTON)
+    await last.wait_for(timeout=WAIT_MS)
+    await page.wait_for_timeout(300)
+    assert await in_view(page, last)
+    await page.screenshot(path="/tmp/auylnet-grown.png")
+
+    # Scrolled up to re-read: a new message does not pull her down; a hint offers the way back.
+    await page.evaluate("() => { document.getElementById('messages').scrollTop = 0; }")
+    await page.wait_for_timeout(200)
+    await test_bot.bot.send_message(5101, "Жаңа хабар: сабақ ертең")
+    fresh = bot_bubble(page, "Жаңа хабар")
+    await fresh.wait_for(timeout=WAIT_MS)
+    hint = page.locator("#new-hint")
+    await hint.wait_for(state="visible", timeout=WAIT_MS)
+    assert await page.evaluate("() => document.getElementById('messages').scrollTop") < 50
+    assert not await in_view(page, fresh)
+    await hint.click()
+    await hint.wait_for(state="hidden", timeout=WAIT_MS)
+    assert await in_view(page, fresh)
+
+    # Scrolled up to an older list and pressing on it: that message is shown down to its last button.
+    await send_text(page, "/classes")
+    offer = page.locator(".message", has=page.locator(".inline-button", has_text=MORE_BUTTON))
+    await offer.wait_for(timeout=WAIT_MS)
+    older = page.locator(f".message[data-message-id='{await offer.get_attribute('data-message-id')}']")
+    for n in range(1, 5):
+        await send_text(page, f"Тағы {n}")
+        await bot_bubble(page, f"Сіз жаздыңыз: Тағы {n}").wait_for(timeout=WAIT_MS)
+    more = older.locator(".inline-button", has_text=MORE_BUTTON)
+    await more.evaluate("node => node.scrollIntoView({block: 'end'})")
+    await page.wait_for_timeout(200)
+    assert (
+        await page.evaluate(
+            "() => { const l = document.getElementById('messages'); "
+            "return l.scrollHeight - l.scrollTop - l.clientHeight; }"
+        )
+        > 150
+    )
+    await more.click()
+    grown_last = older.locator(".inline-button", has_text=LAST_BUTTON)
+    await grown_last.wait_for(timeout=WAIT_MS)
+    await page.wait_for_timeout(300)
+    assert await in_view(page, grown_last)
+
+
+async def test_the_title_is_the_bots_name_before_any_message(browser: Any, sandbox: RunningSandbox) -> None:
+    page = await open_as(browser, sandbox, {"id": 5201, "first_name": "Ольга", "language_code": "ru"})
+    assert await page.locator(".message").count() == 0
+    # The bot has not connected yet; once it has, its name is the title, with no message in the chat.
+    bot = build_test_bot(sandbox.api_url).bot
+    async with bot:
+        await page.locator("#chat-title", has_text="AuylNet").wait_for(timeout=WAIT_MS)
+    assert await page.locator(".message").count() == 0
+    assert await page.title() == "AuylNet · sandbox chat"
+    again = await browser.new_page(viewport=PHONE)
+    await again.goto(f"{sandbox.url}/?user=5201")
+    await again.locator("#chat-subtitle", has_text="Ольга").wait_for(timeout=WAIT_MS)
+    assert await again.inner_text("#chat-title") == "AuylNet"
+
+
+async def test_start_links_and_commands_in_texts_are_tapped_in_the_chat(
+    browser: Any, sandbox: RunningSandbox, test_bot: Any
+) -> None:
+    page = await open_as(browser, sandbox, {"id": 5301, "first_name": "Болат", "language_code": "kk"})
+    address = page.url
+    await send_text(page, "/invite")
+    invitation = bot_bubble(page, "Шақыру:")
+    await invitation.wait_for(timeout=WAIT_MS)
+
+    # The link in the text: sent as /start with its code by the person, and the bot answers it.
+    await invitation.locator("a", has_text="start=inv_42").click()
+    await page.locator(".message.out .bubble", has_text="/start inv_42").wait_for(timeout=WAIT_MS)
+    await bot_bubble(page, "Шақыру коды: inv_42").wait_for(timeout=WAIT_MS)
+    # The same from a URL button.
+    await page.locator("a.inline-button", has_text=LINK_BUTTON).click()
+    await page.locator(".message.out .bubble", has_text="/start btn_7").wait_for(timeout=WAIT_MS)
+    await bot_bubble(page, "Шақыру коды: btn_7").wait_for(timeout=WAIT_MS)
+    # A command in the text sends that command.
+    await invitation.locator("a.bot-command", has_text="/privacy").click()
+    await page.locator(".message.out .bubble", has_text="/privacy").wait_for(timeout=WAIT_MS)
+    await bot_bubble(page, PRIVACY_TEXT).wait_for(timeout=WAIT_MS)
+    # Nothing left the page.
+    assert page.url == address and len(page.context.pages) == 1
+
+
+async def test_times_are_almaty_time_on_a_24_hour_clock(
+    browser: Any, sandbox: RunningSandbox, test_bot: Any
+) -> None:
+    page = await open_as(
+        browser, sandbox, {"id": 5401, "first_name": "Ерлан", "language_code": "ru"}, timezone_id="UTC"
+    )
+    assert await page.evaluate("() => Intl.DateTimeFormat().resolvedOptions().timeZone") == "UTC"
+    await send_text(page, "/start")
+    greeting = bot_bubble(page, "Сәлем, Ерлан!")
+    await greeting.wait_for(timeout=WAIT_MS)
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{sandbox.url}/sandbox/api/chats/5401/messages") as response:
+            messages = (await response.json())["messages"]
+    sent_at = datetime.fromtimestamp(messages[-1]["date"], tz=ALMATY)
+    shown = (await greeting.locator(".meta").inner_text()).strip()
+    assert shown == sent_at.strftime("%H:%M"), (shown, sent_at)
+    # And the clock is 24-hour at any hour: 21:05 UTC is 02:05 in Almaty, 14:30 UTC is 19:30.
+    for utc, almaty in (("2026-01-01T21:05:00Z", "02:05"), ("2026-07-01T14:30:00Z", "19:30")):
+        seconds = int(datetime.fromisoformat(utc.replace("Z", "+00:00")).timestamp())
+        assert await page.evaluate("s => window.auylnetSandbox.clockTime(s)", seconds) == almaty
+
+
+async def test_button_labels_stay_on_one_line_inside_their_buttons(
+    browser: Any, sandbox: RunningSandbox, test_bot: Any
+) -> None:
+    """As Telegram's apps do: a label too long for its button is cut with "…", never spills over."""
+    page = await open_as(browser, sandbox, {"id": 5501, "first_name": "Бауыржан", "language_code": "kk"})
+    await send_text(page, "/alert")
+    await page.locator(".inline-button", has_text="Шешілді").wait_for(timeout=WAIT_MS)
+    labels = await page.evaluate(
+        """() => [...document.querySelectorAll('.inline-button')].map(button => {
+            const label = button.querySelector('.label');
+            const outer = button.getBoundingClientRect(), inner = label.getBoundingClientRect();
+            return {
+                text: label.textContent, title: button.title,
+                inside: inner.left >= outer.left - 0.5 && inner.right <= outer.right + 0.5,
+                lines: Math.round(inner.height / parseFloat(getComputedStyle(label).lineHeight || 20)),
+                cut: label.scrollWidth > label.clientWidth,
+            };
+        })"""
+    )
+    assert [label["text"] for label in labels] == ["🙋 Алу", "🔧 Жөнделуде", "✅ Шешілді", LONG_LABEL]
+    for label in labels:
+        assert label["inside"] and label["lines"] <= 1, label
+        assert label["title"] == label["text"]
+    assert labels[3]["cut"] and not labels[0]["cut"]
+    await page.screenshot(path="/tmp/auylnet-labels.png")

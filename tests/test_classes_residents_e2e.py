@@ -209,7 +209,10 @@ async def test_relatives_are_limited_and_the_sixth_is_refused(
                 "SELECT count(*) FROM bookings WHERE user_id = ? AND attendee_name IS NOT NULL", (olga.id,)
             )
             aigul_holds = await classes.my_bookings(conn, aigul.id, first.id)
-        assert next(iter(olga_holds))[0] == 5 and [b.attendee_name for b in aigul_holds] == ["Әжем Күлән", None]
+        assert next(iter(olga_holds))[0] == 5 and [b.attendee_name for b in aigul_holds] == [
+            "Әжем Күлән",
+            None,
+        ]
 
 
 async def test_an_old_waiting_list_card_does_not_cancel_the_seat_accepted_since(

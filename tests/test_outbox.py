@@ -31,7 +31,7 @@ from db.users import record_contact, set_language
 from tests.conftest import BOT_TOKEN, REPO
 
 # Retries come due after a second (next_attempt has whole seconds), so faults cost little time.
-QUICK = RetryPolicy(max_attempts=8, base_delay=0.5, max_delay=1.0)
+QUICK = RetryPolicy(max_attempts=8, base_delay=0.5, max_delay=1.0, unknown_outcome_pause=1.0)
 
 
 # Test-only notification kinds, rendered from real catalog strings so the language shows.
@@ -261,7 +261,14 @@ async def test_the_staff_alert_is_edited_in_place_as_the_incident_changes(
         closed = await watcher.wait_for(lambda m: m.edited)
         assert (closed.message_id, closed.text) == (resent.message_id, "Язык: closed")
     assert [m.text for m in await watcher.messages()] == ["Язык: closed"]
-    assert await states(db) == {"pending": 0, "sent": 5, "failed": 0, "dropped": 0}
+    assert await states(db) == {
+        "pending": 0,
+        "sent": 5,
+        "failed": 0,
+        "dropped": 0,
+        "superseded": 0,
+        "unconfirmed": 0,
+    }
 
 
 async def test_a_notification_that_keeps_failing_is_parked_and_an_admin_can_retry_it(
@@ -289,7 +296,14 @@ async def test_a_notification_that_keeps_failing_is_parked_and_an_admin_can_retr
         worker.wake()
         assert (await aigul.next_message()).text == greeting("kk", "1")
     assert await texts(bolat) == [greeting("ru", "Болат")]
-    assert await states(db) == {"pending": 0, "sent": 3, "failed": 0, "dropped": 0}
+    assert await states(db) == {
+        "pending": 0,
+        "sent": 3,
+        "failed": 0,
+        "dropped": 0,
+        "superseded": 0,
+        "unconfirmed": 0,
+    }
 
 
 async def test_a_kind_nobody_can_render_is_parked_not_retried(
@@ -300,7 +314,14 @@ async def test_a_kind_nobody_can_render_is_parked_not_retried(
     await notify(db, clock, aigul.id, "test.greeting", name="Айгүл")
     async with delivering(sandbox, db, clock):
         assert (await aigul.next_message()).text == greeting("kk", "Айгүл")
-    assert await states(db) == {"pending": 0, "sent": 1, "failed": 1, "dropped": 0}
+    assert await states(db) == {
+        "pending": 0,
+        "sent": 1,
+        "failed": 1,
+        "dropped": 0,
+        "superseded": 0,
+        "unconfirmed": 0,
+    }
 
 
 async def test_stopping_finishes_sends_already_under_way(
@@ -417,4 +438,11 @@ async def test_a_worker_killed_mid_delivery_resumes_and_misses_nobody(
     duplicates = received - total
     print(f"killed after {at_kill} of {total} sends; {duplicates} duplicates (bound {CRASH_IN_FLIGHT})")
     assert 0 <= duplicates <= CRASH_IN_FLIGHT, f"{duplicates} duplicates"
-    assert await states(db) == {"pending": 0, "sent": total, "failed": 0, "dropped": 0}
+    assert await states(db) == {
+        "pending": 0,
+        "sent": total,
+        "failed": 0,
+        "dropped": 0,
+        "superseded": 0,
+        "unconfirmed": 0,
+    }

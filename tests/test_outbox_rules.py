@@ -79,7 +79,14 @@ async def test_sent_rows_leave_the_queue_and_the_next_row_of_the_chat_follows(db
     async with db.read() as conn:
         second = await outbox.chat_head(conn, 101, NOW)
     assert second is not None and second.params == {"n": 2}
-    assert await states(db) == {"pending": 1, "sent": 1, "failed": 0, "dropped": 0}
+    assert await states(db) == {
+        "pending": 1,
+        "sent": 1,
+        "failed": 0,
+        "dropped": 0,
+        "superseded": 0,
+        "unconfirmed": 0,
+    }
 
 
 async def test_a_slot_remembers_the_message_it_shows(db: Database) -> None:
@@ -127,7 +134,14 @@ async def test_a_blocked_recipient_loses_only_their_pending_rows(db: Database) -
         assert await outbox.drop_recipient(conn, 101, reason="Forbidden: bot was blocked by the user") == 2
     async with db.read() as conn:
         assert (await outbox.recipient(conn, 101)).blocked
-    assert await states(db) == {"pending": 1, "sent": 0, "failed": 0, "dropped": 2}
+    assert await states(db) == {
+        "pending": 1,
+        "sent": 0,
+        "failed": 0,
+        "dropped": 2,
+        "superseded": 0,
+        "unconfirmed": 0,
+    }
     # Writing to the bot again clears the flag (db.users.record_contact).
     async with db.transaction() as conn:
         await record_contact(

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import signal
+import sys
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+from pydantic import SecretStr
+from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
 
 from bot.app import build_application
 from bot.classes import service as classes_service
@@ -19,7 +25,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.runner import polling
 from bot.sandbox.client import SandboxClient
-from bot.sandbox.server import run_sandbox
+from bot.sandbox.server import RunningSandbox, run_sandbox
 from db import places, users
 from db.database import Database
 from db.models import Role
@@ -27,7 +33,6 @@ from db.models import Role
 log = logging.getLogger(__name__)
 
 SHAKAT, BAYANAUL = "556069100", "553630100"
-ALMATY = ZoneInfo("Asia/Almaty")
 DEMO_TOKEN = "7000000000:AuylNetDemoBotTokenForTheLocalSandbox"
 
 
@@ -53,12 +58,20 @@ PERSONAS = (
 )
 
 
-def botapi_spec() -> Path | None:
-    default: Path = Settings.model_fields["botapi_spec"].default
-    return default if default.exists() else None
+def quiet_console() -> None:
+    """Keep the demo's console to what a newcomer needs, with the persona links last.
+
+    The job queue's scheduler logs every run of every job at INFO (twice a minute, for ever), and
+    python-telegram-bot warns once per conversation about its ``per_message`` setting, which the
+    conversations choose on purpose; neither says anything to someone trying the bot.
+    """
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", message=r"If 'per_message=False'", category=PTBUserWarning)
+    warnings.filterwarnings("ignore", category=PTBDeprecationWarning)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 
-async def prepare_database(db_path: Path, clock: Clock) -> None:
+async def prepare_database(db_path: Path, clock: Clock, zone: ZoneInfo) -> None:
     """A fresh demo database: places and rollout data, and the personas' roles."""
     from bot.demo.seed import seed_demo
 
@@ -90,18 +103,20 @@ async def prepare_database(db_path: Path, clock: Clock) -> None:
                 await places.set_my_village(tx, persona_id, village)
                 await places.follow(tx, persona_id, village, clock.now())
             # The trainer has a class coming up that residents can book.
-            await classes_service.create_lesson(tx, demo_lesson(clock), trainer_id=1003, now=clock.now())
+            await classes_service.create_lesson(
+                tx, demo_lesson(clock, zone), trainer_id=1003, now=clock.now()
+            )
     finally:
         await database.close()
 
 
-def demo_lesson(clock: Clock) -> NewLesson:
-    """Smartphone basics in Баянауыл, the day after tomorrow at 10:00 Almaty time."""
-    day = (clock.now().astimezone(ALMATY) + timedelta(days=2)).date()
+def demo_lesson(clock: Clock, zone: ZoneInfo) -> NewLesson:
+    """Smartphone basics in Баянауыл, the day after tomorrow at 10:00 local time."""
+    day = (clock.now().astimezone(zone) + timedelta(days=2)).date()
     return NewLesson(
         village_code=BAYANAUL,
         venue="№1 орта мектеп, 12-кабинет",
-        starts_at=datetime(day.year, day.month, day.day, 10, 0, tzinfo=ALMATY),
+        starts_at=datetime(day.year, day.month, day.day, 10, 0, tzinfo=zone),
         minutes=90,
         topic="smartphone",
         language="kk",
@@ -116,10 +131,17 @@ async def run_demo(
     db_path: Path = Path("var/demo.db"),
     stop: asyncio.Event | None = None,
     on_ready: Callable[[str], None] | None = None,
+    settings: Settings | None = None,
 ) -> int:
-    """Run until Ctrl-C (or ``stop`` is set); ``on_ready`` gets the page address."""
+    """Run until Ctrl-C (or ``stop`` is set); ``on_ready`` gets the page address.
+
+    ``settings`` (the environment's, by default) give the time zone, the Bot API spec and the limits;
+    the demo sets the token, the sandbox's address, the database and the staff group itself.
+    """
+    quiet_console()
+    if settings is None:
+        settings = Settings(bot_token=DEMO_TOKEN, _env_file=None)  # type: ignore[arg-type, call-arg]
     clock = Clock()
-    await prepare_database(db_path, clock)
     if stop is None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -127,32 +149,59 @@ async def run_demo(
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(signum, stop.set)
 
-    async with run_sandbox(host=host, port=port, spec_path=botapi_spec()) as sandbox:
-        async with SandboxClient(sandbox.url) as client:
-            for persona in PERSONAS:
-                await client.user(
-                    persona.first_name,
-                    id=persona.id,
-                    last_name=persona.last_name,
-                    language_code=persona.language_code,
-                )
-            staff = [p.id for p in PERSONAS if p.role in ("staff", "admin")]
-            group = await client.group("AuylNet staff", staff)
-        settings = Settings(
-            bot_token=DEMO_TOKEN,  # type: ignore[arg-type]
-            api_base_url=sandbox.api_url,
-            db_path=db_path,
-            staff_chat_id=group.id,
-            _env_file=None,  # type: ignore[call-arg]
-        )
-        application = build_application(settings, clock=clock)
-        async with polling(application):
-            print(banner(sandbox.url), flush=True)
-            if on_ready is not None:
-                on_ready(sandbox.url)
-            await stop.wait()
+    async with contextlib.AsyncExitStack() as running:
+        try:
+            sandbox = await running.enter_async_context(
+                run_sandbox(host=host, port=port, spec_path=settings.sandbox_spec)
+            )
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE:
+                raise
+            print(
+                f"auylnet demo: port {port} is in use; pick another:"
+                f" make demo PORT={port + 1} (or auylnet demo --port {port + 1})",
+                file=sys.stderr,
+            )
+            return 1
+        await prepare_database(db_path, clock, settings.zone)
+        await serve_demo(sandbox, settings, db_path, clock, stop, on_ready)
     print("AuylNet demo stopped.", flush=True)
     return 0
+
+
+async def serve_demo(
+    sandbox: RunningSandbox,
+    settings: Settings,
+    db_path: Path,
+    clock: Clock,
+    stop: asyncio.Event,
+    on_ready: Callable[[str], None] | None,
+) -> None:
+    """The personas and the staff group in the sandbox, then the bot; the links once all is up."""
+    async with SandboxClient(sandbox.url) as client:
+        for persona in PERSONAS:
+            await client.user(
+                persona.first_name,
+                id=persona.id,
+                last_name=persona.last_name,
+                language_code=persona.language_code,
+            )
+        staff = [p.id for p in PERSONAS if p.role in ("staff", "admin")]
+        group = await client.group("AuylNet staff", staff)
+    demo_settings = settings.model_copy(
+        update={
+            "bot_token": SecretStr(DEMO_TOKEN),
+            "api_base_url": sandbox.api_url,
+            "db_path": db_path,
+            "staff_chat_id": group.id,
+        }
+    )
+    application = build_application(demo_settings, clock=clock)
+    async with polling(application):
+        print(banner(sandbox.url), flush=True)
+        if on_ready is not None:
+            on_ready(sandbox.url)
+        await stop.wait()
 
 
 def banner(url: str) -> str:

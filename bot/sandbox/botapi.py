@@ -6,6 +6,7 @@ import asyncio
 import json
 import re
 import struct
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -92,9 +93,14 @@ def _check_markup(markup: dict[str, Any] | None) -> None:
 
 
 def _target(world: World, bot: BotState, chat_id: int | str) -> ChatState:
+    """The chat a method acts in, refused as Telegram refuses it when the bot is not there."""
     state = world.chat(chat_id)
-    if not state.is_group and state.chat["id"] in bot.blocked_by:
-        raise ApiError(403, "Forbidden: bot was blocked by the user")
+    if not state.has_bot(bot):
+        if not state.is_group:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
+        if state.is_channel:
+            raise ApiError(403, "Forbidden: bot is not a member of the channel chat")
+        raise ApiError(403, "Forbidden: bot was kicked from the group chat")
     return state
 
 
@@ -126,9 +132,11 @@ async def _deliver(
     _flood(world, bot, state)
     message_id = state.next_message_id
     state.next_message_id += 1
+    # In a channel a post is the channel's own: no sender, the channel as sender_chat.
+    sender = {"sender_chat": state.chat} if state.is_channel else {"from": bot.as_user()}
     message: dict[str, Any] = {
         "message_id": message_id,
-        "from": bot.as_user(),
+        **sender,
         "date": now_seconds(),
         "chat": state.chat,
         **content,
@@ -141,7 +149,7 @@ async def _deliver(
         state.reply_keyboard = markup
     elif markup and markup.get("remove_keyboard"):
         state.reply_keyboard = None
-    stored = {**message, "_from_bot": True, "_edited": False}
+    stored = {**message, "_from_bot": True, "_bot_id": bot.id, "_edited": False}
     if markup and "keyboard" in markup:
         stored["_reply_keyboard"] = markup
     state.messages[message_id] = stored
@@ -399,9 +407,9 @@ def _editable(world: World, bot: BotState, params: dict[str, Any]) -> tuple[Chat
         raise ApiError.bad_request("message to edit not found")
     if params.get("chat_id") is None or params.get("message_id") is None:
         raise ApiError.bad_request("message to edit not found")
-    state = world.chat(params["chat_id"])
+    state = _target(world, bot, params["chat_id"])
     stored = state.messages.get(params["message_id"])
-    if stored is None or not stored.get("_from_bot") or stored["from"]["id"] != bot.id:
+    if stored is None or stored.get("_bot_id") != bot.id:
         raise ApiError.bad_request("message to edit not found")
     return state, stored
 
@@ -429,6 +437,7 @@ async def _apply_edit(
         stored.pop("reply_markup", None)
     stored["edit_date"] = now_seconds()
     stored["_edited"] = True
+    world.message_edited(state.chat["id"], stored["message_id"])
     await world.emit("edit", state.chat["id"], message=sandbox_view(stored))
     return public(stored)
 
@@ -464,7 +473,7 @@ async def edit_message_reply_markup(world: World, bot: BotState, params: dict[st
 
 @method("deleteMessage")
 async def delete_message(world: World, bot: BotState, params: dict[str, Any]) -> Any:
-    state = world.chat(params["chat_id"])
+    state = _target(world, bot, params["chat_id"])
     if state.messages.pop(params["message_id"], None) is None:
         raise ApiError.bad_request("message to delete not found")
     await world.emit("delete", state.chat["id"], message_id=params["message_id"])
@@ -474,16 +483,17 @@ async def delete_message(world: World, bot: BotState, params: dict[str, Any]) ->
 @method("answerCallbackQuery")
 async def answer_callback_query(world: World, bot: BotState, params: dict[str, Any]) -> Any:
     query = world.callbacks.get(params["callback_query_id"])
-    if query is None or query["answered"]:
+    if query is None or query.answered:
         raise ApiError.bad_request("query is too old and response timeout expired or query ID is invalid")
     text = params.get("text")
     if text is not None and len(text) > MAX_ANSWER_TEXT:
         raise ApiError.bad_request("MESSAGE_TOO_LONG")
-    query.update(answered=True, text=text, show_alert=bool(params.get("show_alert")), url=params.get("url"))
-    query["signal"].set()
+    query.answered, query.answered_at = True, time.monotonic()
+    query.text, query.show_alert, query.url = text, bool(params.get("show_alert")), params.get("url")
+    query.signal.set()
     await world.emit(
         "callback_answer",
-        query["chat_id"],
+        query.chat_id,
         callback_answer={
             "callback_query_id": params["callback_query_id"],
             "text": text,
@@ -570,3 +580,33 @@ async def get_chat_menu_button(world: World, bot: BotState, params: dict[str, An
 async def delete_my_commands(world: World, bot: BotState, params: dict[str, Any]) -> Any:
     bot.commands.pop(_scope_key(params), None)
     return True
+
+
+@method("getChat")
+async def get_chat(world: World, bot: BotState, params: dict[str, Any]) -> Any:
+    """The chat as ChatFullInfo; like Telegram, only chats the bot is in (all sandbox groups)."""
+    state = _target(world, bot, params["chat_id"])
+    info: dict[str, Any] = {**state.chat, "accent_color_id": 0, "max_reaction_count": 11}
+    info["accepted_gift_types"] = {
+        "unlimited_gifts": False,
+        "limited_gifts": False,
+        "unique_gifts": False,
+        "premium_subscription": False,
+        "gifts_from_channels": False,
+    }
+    if state.is_group:
+        info["permissions"] = {"can_send_messages": True}
+    return info
+
+
+@method("getChatMember")
+async def get_chat_member(world: World, bot: BotState, params: dict[str, Any]) -> Any:
+    """A member's status: the bot is a plain member of every sandbox group; users as they joined."""
+    state = _target(world, bot, params["chat_id"])
+    user_id = params["user_id"]
+    if user_id == bot.id:
+        return {"status": "member", "user": bot.as_user()}
+    user = world.users.get(user_id)
+    if user is None:
+        raise ApiError.bad_request("user not found")
+    return {"status": "member" if user_id in state.members else "left", "user": user}

@@ -76,6 +76,15 @@ class SandboxMessage:
         return f"SandboxMessage({self.message_id}, {self.text[:60]!r}, buttons={self.labels})"
 
 
+class SandboxError(RuntimeError):
+    """The control API refused a call: ``status`` is the HTTP status, ``error`` its explanation."""
+
+    def __init__(self, verb: str, path: str, status: int, error: str) -> None:
+        super().__init__(f"sandbox {verb} {path}: {status} {error}")
+        self.status = status
+        self.error = error
+
+
 class SandboxClient:
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url.rstrip("/")
@@ -105,7 +114,8 @@ class SandboxClient:
         async with self.session.request(verb, f"{self.base_url}/sandbox/api/{path}", **kwargs) as response:
             data = await response.json()
             if response.status >= 400:
-                raise RuntimeError(f"sandbox {verb} {path}: {response.status} {data}")
+                error = data.get("error", str(data)) if isinstance(data, dict) else str(data)
+                raise SandboxError(verb, path, response.status, error)
             return data
 
     async def user(
@@ -137,6 +147,40 @@ class SandboxClient:
         chat = await self.call("POST", "groups", json={"title": title, "member_ids": ids, "id": id})
         return TestGroup(self, chat["id"], chat["title"])
 
+    async def channel(
+        self,
+        title: str,
+        admins: list[TestUser] | list[int],
+        *,
+        id: int | None = None,
+        username: str | None = None,
+    ) -> TestGroup:
+        """A channel with the bot as an administrator; ``admin.in_chat(channel).send(…)`` posts in it."""
+        ids = [m.id if isinstance(m, TestUser) else int(m) for m in admins]
+        chat = await self.call(
+            "POST", "channels", json={"title": title, "member_ids": ids, "id": id, "username": username}
+        )
+        return TestGroup(self, chat["id"], chat["title"], kind="channel")
+
+    async def remove_bot_from(self, chat: TestGroup | int, *, by: TestUser | int | None = None) -> list[int]:
+        """A member removes the bot from a group or channel; returns the update ids the bot gets."""
+        return await self._membership(chat, "remove_bot", by)
+
+    async def add_bot_to(self, chat: TestGroup | int, *, by: TestUser | int | None = None) -> list[int]:
+        """A member adds the bot back to a group or channel; returns the update ids the bot gets."""
+        return await self._membership(chat, "add_bot", by)
+
+    async def _membership(self, chat: TestGroup | int, action: str, by: TestUser | int | None) -> list[int]:
+        chat_id = chat.id if isinstance(chat, TestGroup) else int(chat)
+        body = {"user_id": _id(by)} if by is not None else {}
+        answer = await self.call("POST", f"chats/{chat_id}/{action}", json=body)
+        return [int(update_id) for update_id in answer["update_ids"]]
+
+    async def bot(self) -> dict[str, Any] | None:
+        """The bot the page talks to (a Bot API ``User``), or None before any bot connected."""
+        found: dict[str, Any] | None = (await self.call("GET", "bot"))["bot"]
+        return found
+
     async def chat_messages(self, chat_id: int) -> list[SandboxMessage]:
         data = await self.call("GET", f"chats/{chat_id}/messages")
         return [SandboxMessage(m) for m in data["messages"]]
@@ -147,11 +191,14 @@ class SandboxClient:
         )
         return int(data["last_seq"])
 
-    async def block(self, user: TestUser | int) -> None:
-        await self.call("POST", f"users/{_id(user)}/block")
+    async def block(self, user: TestUser | int) -> list[int]:
+        """The user blocks the bot; returns the ids of the ``my_chat_member`` updates it caused."""
+        answer = await self.call("POST", f"users/{_id(user)}/block")
+        return [int(update_id) for update_id in answer["update_ids"]]
 
-    async def unblock(self, user: TestUser | int) -> None:
-        await self.call("POST", f"users/{_id(user)}/unblock")
+    async def unblock(self, user: TestUser | int) -> list[int]:
+        answer = await self.call("POST", f"users/{_id(user)}/unblock")
+        return [int(update_id) for update_id in answer["update_ids"]]
 
     async def fault(
         self,
@@ -192,8 +239,10 @@ class SandboxClient:
         commands: list[dict[str, str]] = (await self.call("GET", "commands", params=params))["commands"]
         return commands
 
-    async def stats(self) -> dict[str, Any]:
-        answer: dict[str, Any] = await self.call("GET", "stats")
+    async def stats(self, *, callback_window: float | None = None) -> dict[str, Any]:
+        """Counters; a press counts as unanswered after ``callback_window`` seconds (default 5)."""
+        params = {"callback_window": callback_window} if callback_window is not None else {}
+        answer: dict[str, Any] = await self.call("GET", "stats", params=params)
         return answer
 
 
@@ -203,9 +252,12 @@ def _id(user: TestUser | int) -> int:
 
 @dataclass
 class TestGroup:
+    """A group (or, with ``kind="channel"``, a channel)."""
+
     client: SandboxClient
     id: int
     title: str
+    kind: str = "group"
 
 
 @dataclass
@@ -249,6 +301,29 @@ class TestUser:
                 "reply_to_message_id": reply_to,
             },
         )
+
+    async def edit(self, message: SandboxMessage | dict[str, Any] | int, new_text: str) -> dict[str, Any]:
+        """Edit one of this person's earlier messages (or its caption): the bot gets ``edited_message``
+        (``edited_channel_post`` in a channel). Accepts what ``send`` returned, a message or its id."""
+        if isinstance(message, SandboxMessage):
+            message_id = message.message_id
+        elif isinstance(message, dict):
+            message_id = int(message.get("message", message)["message_id"])
+        else:
+            message_id = int(message)
+        return await self._call(
+            "POST",
+            "edit",
+            json={"user_id": self.id, "chat_id": self.chat_id, "message_id": message_id, "text": new_text},
+        )
+
+    async def chat_stats(self, *, callback_window: float | None = None) -> dict[str, int]:
+        """This chat's counters: ``api_calls``, ``updates`` and ``unanswered_callbacks``."""
+        chats = (await self.client.stats(callback_window=callback_window))["chats"]
+        found: dict[str, int] = chats.get(
+            str(self.chat_id), {"api_calls": 0, "updates": 0, "unanswered_callbacks": 0}
+        )
+        return found
 
     async def tap(self, label: str) -> dict[str, Any]:
         """Tap a reply-keyboard button: Telegram sends its label as text."""

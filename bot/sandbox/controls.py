@@ -11,9 +11,11 @@ from aiohttp import BodyPartReader, web
 
 from bot.sandbox.botapi import commands_for, photo_sizes, sandbox_view
 from bot.sandbox.spec import Upload
-from bot.sandbox.state import ApiError, ChatState, Fault, World, now_seconds
+from bot.sandbox.state import ApiError, BotState, ChatState, Fault, World, now_seconds
 
 _COMMAND = re.compile(r"^/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]+)?")
+# Seconds a pressed button may wait for an answer or an edit before the stats count it as unanswered.
+DEFAULT_CALLBACK_WINDOW = 5.0
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -59,14 +61,67 @@ def _int(value: Any, name: str) -> int:
         raise ApiError.bad_request(f"{name} must be an integer") from None
 
 
+def _command_entities(text: str) -> list[dict[str, Any]]:
+    command = _COMMAND.match(text)
+    return [{"type": "bot_command", "offset": 0, "length": len(command.group(0))}] if command else []
+
+
 def _user_message(
     world: World, state: ChatState, user: dict[str, Any], content: dict[str, Any]
 ) -> dict[str, Any]:
     message_id = state.next_message_id
     state.next_message_id += 1
-    message = {"message_id": message_id, "from": user, "date": now_seconds(), "chat": state.chat, **content}
-    state.messages[message_id] = {**message, "_from_bot": False, "_edited": False}
+    # A channel post has no sender: it is the channel's, whoever of its admins wrote it.
+    sender = {"sender_chat": state.chat} if state.is_channel else {"from": user}
+    message = {"message_id": message_id, **sender, "date": now_seconds(), "chat": state.chat, **content}
+    state.messages[message_id] = {**message, "_from_bot": False, "_author": user["id"], "_edited": False}
     return message
+
+
+def _member_status(bot: BotState, state: ChatState, present: bool) -> dict[str, Any]:
+    """The bot as a ChatMember of this chat: in it, or out of it as Telegram words each case."""
+    user = bot.as_user()
+    if not state.is_group:  # a private chat: blocking the bot bans it there for good
+        if not present:
+            return {"status": "kicked", "user": user, "until_date": 0}
+        return {"status": "member", "user": user}
+    if not present:
+        return {"status": "left", "user": user}
+    if state.is_channel:
+        return {"status": "administrator", "user": user, **_CHANNEL_ADMIN_RIGHTS}
+    return {"status": "member", "user": user}
+
+
+_CHANNEL_ADMIN_RIGHTS = {
+    "can_be_edited": False,
+    "is_anonymous": False,
+    "can_manage_chat": True,
+    "can_delete_messages": True,
+    "can_manage_video_chats": False,
+    "can_restrict_members": False,
+    "can_promote_members": False,
+    "can_change_info": False,
+    "can_invite_users": True,
+    "can_post_stories": False,
+    "can_edit_stories": False,
+    "can_delete_stories": False,
+    "can_post_messages": True,
+    "can_edit_messages": True,
+}
+
+
+def _my_chat_member(
+    world: World, bot: BotState, state: ChatState, actor: dict[str, Any], present: bool
+) -> int:
+    """Tell the bot its membership in this chat changed (``present``: it is in the chat now)."""
+    update = {
+        "chat": state.chat,
+        "from": actor,
+        "date": now_seconds(),
+        "old_chat_member": _member_status(bot, state, not present),
+        "new_chat_member": _member_status(bot, state, present),
+    }
+    return world.push_update(bot, "my_chat_member", update, state.chat["id"])
 
 
 def add_routes(app: web.Application, world_key: web.AppKey[World]) -> None:
@@ -81,6 +136,26 @@ def add_routes(app: web.Application, world_key: web.AppKey[World]) -> None:
                 return _error(error)
 
         return run
+
+    def bot_of(world: World, body: dict[str, Any]) -> BotState:
+        return world.default_bot(_int(body["bot_id"], "bot_id") if body.get("bot_id") else None)
+
+    def member_in(world: World, body: dict[str, Any]) -> tuple[dict[str, Any], ChatState]:
+        """The user acting and the chat they act in; refused unless they are a member of it."""
+        user_id = _int(body.get("user_id"), "user_id")
+        user = world.users.get(user_id)
+        if user is None:
+            raise ApiError.bad_request(f"unknown user {user_id}")
+        chat_id = _int(body.get("chat_id") or user_id, "chat_id")
+        state = world.chat(chat_id)
+        if user_id not in state.members:
+            raise ApiError(403, f"user {user_id} is not a member of chat {chat_id}")
+        return user, state
+
+    def reaching(bot: BotState, state: ChatState, user: dict[str, Any]) -> None:
+        """Refuse writing to a bot the person has blocked: Telegram offers only "Unblock" then."""
+        if not state.is_group and user["id"] in bot.blocked_by:
+            raise ApiError(403, f"user {user['id']} has blocked the bot: unblock it first")
 
     async def create_user(request: web.Request, world: World) -> web.Response:
         return _json(world.add_user(await _body(request)))
@@ -99,16 +174,23 @@ def add_routes(app: web.Application, world_key: web.AppKey[World]) -> None:
         chats = [s.chat for s in world.chats.values() if user_id is None or user_id in s.members]
         return _json({"chats": chats})
 
+    async def create_channel(request: web.Request, world: World) -> web.Response:
+        body = await _body(request)
+        admins = [_int(member, "member_ids") for member in body.get("member_ids", [])]
+        channel_id = _int(body["id"], "id") if body.get("id") else None
+        username = str(body["username"]).removeprefix("@") if body.get("username") else None
+        return _json(world.add_channel(str(body.get("title") or "Channel"), admins, channel_id, username))
+
+    async def bot_info(request: web.Request, world: World) -> web.Response:
+        bot = next(iter(world.bots.values()), None)
+        return _json({"bot": bot.as_user() if bot is not None else None})
+
     async def send(request: web.Request, world: World) -> web.Response:
         body = await _body(request)
-        bot = world.default_bot(_int(body["bot_id"], "bot_id") if body.get("bot_id") else None)
-        user_id = _int(body.get("user_id"), "user_id")
-        user = world.users.get(user_id)
-        if user is None:
-            raise ApiError.bad_request("unknown user")
-        state = world.chat(_int(body.get("chat_id", user_id), "chat_id"))
-        if user_id not in state.members:
-            raise ApiError.bad_request("the user is not a member of that chat")
+        bot = bot_of(world, body)
+        user, state = member_in(world, body)
+        user_id = user["id"]
+        reaching(bot, state, user)
         content: dict[str, Any] = {}
         if isinstance(body.get("photo"), Upload):
             upload = body["photo"]
@@ -154,9 +236,8 @@ def add_routes(app: web.Application, world_key: web.AppKey[World]) -> None:
         if text:
             key = "caption" if content else "text"
             content[key] = str(text)
-            command = _COMMAND.match(str(text))
-            if command and key == "text":
-                content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command.group(0))}]
+            if key == "text" and _command_entities(str(text)):
+                content["entities"] = _command_entities(str(text))
         if not content:
             raise ApiError.bad_request("nothing to send")
         if body.get("reply_to_message_id"):
@@ -167,36 +248,70 @@ def add_routes(app: web.Application, world_key: web.AppKey[World]) -> None:
         await world.emit(
             "message", state.chat["id"], message=sandbox_view(state.messages[message["message_id"]])
         )
-        update_id = world.push_update(bot, "message", message)
+        # A group the bot was removed from goes on without it: the message is there, the bot hears nothing.
+        update_id = None
+        if state.has_bot(bot):
+            kind = "channel_post" if state.is_channel else "message"
+            update_id = world.push_update(bot, kind, message, state.chat["id"])
+        return _json({"update_id": update_id, "message": message})
+
+    async def edit(request: web.Request, world: World) -> web.Response:
+        body = await _body(request)
+        bot = bot_of(world, body)
+        user, state = member_in(world, body)
+        reaching(bot, state, user)
+        message_id = _int(body.get("message_id"), "message_id")
+        stored = state.messages.get(message_id)
+        if stored is None:
+            raise ApiError(404, f"message {message_id} not found in chat {state.chat['id']}")
+        # Anyone may edit their own message; in a channel, any of its admins may edit a post.
+        if stored.get("_from_bot") or (stored.get("_author") != user["id"] and not state.is_channel):
+            raise ApiError(403, "only the author can edit a message")
+        key = "text" if "text" in stored else "caption"
+        if key == "caption" and not any(kind in stored for kind in ("photo", "document")):
+            raise ApiError.bad_request("there is no text in the message to edit")
+        text = str(body.get("text") or body.get("caption") or "")
+        if not text.strip():
+            raise ApiError.bad_request("message text is empty")
+        if stored.get(key) == text:
+            raise ApiError.bad_request("message is not modified")
+        stored[key] = text
+        if key == "text":
+            stored.pop("entities", None)
+            if _command_entities(text):
+                stored["entities"] = _command_entities(text)
+        stored["edit_date"] = now_seconds()
+        stored["_edited"] = True
+        await world.emit("edit", state.chat["id"], message=sandbox_view(stored))
+        message = {k: v for k, v in stored.items() if not k.startswith("_")}
+        update_id = None
+        if state.has_bot(bot):
+            kind = "edited_channel_post" if state.is_channel else "edited_message"
+            update_id = world.push_update(bot, kind, message, state.chat["id"])
         return _json({"update_id": update_id, "message": message})
 
     async def press(request: web.Request, world: World) -> web.Response:
         body = await _body(request)
-        bot = world.default_bot(_int(body["bot_id"], "bot_id") if body.get("bot_id") else None)
-        user_id = _int(body.get("user_id"), "user_id")
-        user = world.users.get(user_id)
-        if user is None:
-            raise ApiError.bad_request("unknown user")
-        state = world.chat(_int(body.get("chat_id", user_id), "chat_id"))
-        stored = state.messages.get(_int(body.get("message_id"), "message_id"))
+        bot = bot_of(world, body)
+        user, state = member_in(world, body)
+        chat_id = state.chat["id"]
+        message_id = _int(body.get("message_id"), "message_id")
+        stored = state.messages.get(message_id)
         if stored is None:
-            raise ApiError.bad_request("message not found")
+            raise ApiError(404, f"message {message_id} not found in chat {chat_id}")
+        reaching(bot, state, user)
+        if not state.has_bot(bot):
+            raise ApiError(403, f"the bot is no longer in chat {chat_id}")
         query_id = str(world.new_id() * 7919 + 10_000_000)
         query = {
             "id": query_id,
             "from": user,
             "message": {k: v for k, v in stored.items() if not k.startswith("_")},
-            "chat_instance": str(abs(hash((bot.id, state.chat["id"]))) % 10**18),
+            "chat_instance": str(abs(hash((bot.id, chat_id))) % 10**18),
             "data": str(body.get("callback_data", "")),
         }
-        world.callbacks[query_id] = {
-            "answered": False,
-            "text": None,
-            "show_alert": False,
-            "chat_id": state.chat["id"],
-            "signal": asyncio.Event(),
-        }
-        update_id = world.push_update(bot, "callback_query", query)
+        world.add_callback(query_id, chat_id, message_id)
+        update_id = world.push_update(bot, "callback_query", query, chat_id)
         return _json({"update_id": update_id, "callback_query_id": query_id})
 
     async def callback_answer(request: web.Request, world: World) -> web.Response:
@@ -204,14 +319,14 @@ def add_routes(app: web.Application, world_key: web.AppKey[World]) -> None:
         if query is None:
             raise ApiError(404, "unknown callback query")
         wait = float(request.query.get("wait", 0))
-        if wait and not query["answered"]:
+        if wait and not query.answered:
             try:
-                await asyncio.wait_for(query["signal"].wait(), min(wait, 30))
+                await asyncio.wait_for(query.signal.wait(), min(wait, 30))
             except TimeoutError:
                 pass
-        answer = {"answered": query["answered"]}
-        if query["answered"]:
-            answer.update(text=query["text"], show_alert=query["show_alert"])
+        answer: dict[str, Any] = {"answered": query.answered}
+        if query.answered:
+            answer.update(text=query.text, show_alert=query.show_alert)
         return _json(answer)
 
     async def chat_messages(request: web.Request, world: World) -> web.Response:
@@ -230,18 +345,53 @@ def add_routes(app: web.Application, world_key: web.AppKey[World]) -> None:
 
     async def block(request: web.Request, world: World) -> web.Response:
         user_id = _int(request.match_info["user_id"], "user_id")
+        user = world.users.get(user_id)
+        if user is None:
+            raise ApiError(404, f"unknown user {user_id}")
+        blocking = request.match_info["action"] == "block"
+        update_ids = []
         for bot in world.bots.values():
-            if request.match_info["action"] == "block":
+            if (user_id in bot.blocked_by) == blocking:
+                continue  # no change, nothing to tell
+            if blocking:
                 bot.blocked_by.add(user_id)
             else:
                 bot.blocked_by.discard(user_id)
-        return _json({"ok": True})
+            update_ids.append(_my_chat_member(world, bot, world.chat(user_id), user, present=not blocking))
+        return _json({"ok": True, "update_ids": update_ids})
+
+    async def bot_membership(request: web.Request, world: World) -> web.Response:
+        body = await _body(request)
+        bot = bot_of(world, body)
+        state = world.chat(_int(request.match_info["chat_id"], "chat_id"))
+        chat_id = state.chat["id"]
+        if not state.is_group:
+            raise ApiError.bad_request("a private chat has no members to change: block or unblock the bot")
+        actor_id = _int(body["user_id"], "user_id") if body.get("user_id") else min(state.members, default=0)
+        actor = world.users.get(actor_id)
+        if actor is None or actor_id not in state.members:
+            raise ApiError(403, f"user {actor_id} is not a member of chat {chat_id}")
+        adding = request.match_info["action"] == "add_bot"
+        if state.has_bot(bot) == adding:
+            raise ApiError.bad_request(f"the bot is {'already' if adding else 'not'} in chat {chat_id}")
+        if adding:
+            state.removed_bots.discard(bot.id)
+        else:
+            state.removed_bots.add(bot.id)
+        update_ids = [_my_chat_member(world, bot, state, actor, present=adding)]
+        if not state.is_channel:
+            # The group shows who added or removed the bot, and the bot gets that service message too.
+            change = {"new_chat_members": [bot.as_user()]} if adding else {"left_chat_member": bot.as_user()}
+            message = _user_message(world, state, actor, change)
+            await world.emit("message", chat_id, message=sandbox_view(state.messages[message["message_id"]]))
+            update_ids.append(world.push_update(bot, "message", message, chat_id))
+        return _json({"ok": True, "update_ids": update_ids})
 
     async def add_fault(request: web.Request, world: World) -> web.Response:
         body = await _body(request)
         kind = str(body.get("kind"))
-        if kind not in ("429", "500", "delay", "drop"):
-            raise ApiError.bad_request("kind must be 429, 500, delay or drop")
+        if kind not in ("429", "500", "delay", "slow", "drop"):
+            raise ApiError.bad_request("kind must be 429, 500, delay, slow or drop")
         fault = Fault(
             id=world.new_id(),
             kind=kind,
@@ -268,7 +418,20 @@ def add_routes(app: web.Application, world_key: web.AppKey[World]) -> None:
         return _json(world.flood.limits.as_dict())
 
     async def stats(request: web.Request, world: World) -> web.Response:
-        return _json(world.stats)
+        window = float(request.query.get("callback_window", DEFAULT_CALLBACK_WINDOW))
+        unhandled = world.unhandled_callbacks(window)
+        chats: dict[str, dict[str, int]] = {}
+        for chat_id in sorted({*world.chat_stats, *unhandled}):
+            counters = world.chat_stats.get(chat_id, {"api_calls": 0, "updates": 0})
+            chats[str(chat_id)] = {**counters, "unanswered_callbacks": unhandled.get(chat_id, 0)}
+        return _json(
+            {
+                **world.stats,
+                "callback_window": window,
+                "unanswered_callbacks": sum(unhandled.values()),
+                "chats": chats,
+            }
+        )
 
     async def commands(request: web.Request, world: World) -> web.Response:
         bot = world.default_bot()
@@ -285,7 +448,7 @@ def add_routes(app: web.Application, world_key: web.AppKey[World]) -> None:
             state.reply_keyboard = None
         for bot in world.bots.values():
             bot.updates.clear()
-        world.callbacks.clear()
+        world.forget_callbacks()
         world.faults.clear()
         return _json({"ok": True})
 
@@ -301,7 +464,11 @@ def add_routes(app: web.Application, world_key: web.AppKey[World]) -> None:
         ("POST", "/sandbox/api/groups", create_group),
         ("GET", "/sandbox/api/chats", list_chats),
         ("POST", "/sandbox/api/send", send),
+        ("POST", "/sandbox/api/edit", edit),
         ("POST", "/sandbox/api/press", press),
+        ("POST", "/sandbox/api/channels", create_channel),
+        ("POST", "/sandbox/api/chats/{chat_id}/{action:remove_bot|add_bot}", bot_membership),
+        ("GET", "/sandbox/api/bot", bot_info),
         ("GET", "/sandbox/api/callback_answers/{query_id}", callback_answer),
         ("GET", "/sandbox/api/chats/{chat_id}/messages", chat_messages),
         ("GET", "/sandbox/api/events", events),

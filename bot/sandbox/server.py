@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from aiohttp import BodyPartReader, web
 
@@ -104,17 +104,17 @@ async def bot_api(request: web.Request) -> web.StreamResponse:
     # Telegram matches method names case-insensitively; stats and faults use the documented spelling.
     name = _canonical(name)
     implementation = METHODS.get(name)
-    world.count("requests", name)
+    world.count_request(name)
     try:
         bot = world.bot_for_token(token)
         fault = world.fault_for(name)
         if fault is not None:
             if fault.kind == "drop":
-                if request.transport is not None:
-                    request.transport.abort()
-                raise asyncio.CancelledError
+                _drop(request)
             if fault.kind == "delay":
                 await asyncio.sleep(fault.delay)
+                if _client_gone(request):
+                    _drop(request)  # the client gave up waiting: nothing is done
             elif fault.kind == "429":
                 raise ApiError(
                     429,
@@ -129,6 +129,7 @@ async def bot_api(request: web.Request) -> web.StreamResponse:
                 raise ApiError.bad_request(f"method {name} is not available in the sandbox")
             raise ApiError(404, "Not Found")
         params = await read_params(request)
+        world.count_call_in_chat(name, params)
         spec = request.app[SPEC]
         try:
             if spec is not None:
@@ -142,10 +143,25 @@ async def bot_api(request: web.Request) -> web.StreamResponse:
             if missing:
                 raise ApiError.bad_request(missing_parameter(missing[0]))
         result = await implementation(world, bot, params)
+        if fault is not None and fault.kind == "slow":
+            # Done (the message is delivered); only the answer comes late, or never reaches a
+            # client that gave up waiting.
+            await asyncio.sleep(fault.delay)
     except ApiError as error:
         world.count("rejected", error.description.split(":")[0] if error.code != 400 else error.description)
         return _answer(error=error)
     return _answer(result)
+
+
+def _client_gone(request: web.Request) -> bool:
+    return request.transport is None or request.transport.is_closing()
+
+
+def _drop(request: web.Request) -> NoReturn:
+    """Close the connection without an answer."""
+    if request.transport is not None:
+        request.transport.abort()
+    raise asyncio.CancelledError
 
 
 def _case_insensitive(name: str) -> str:

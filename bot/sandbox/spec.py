@@ -250,6 +250,13 @@ _DISCRIMINATORS: dict[str, dict[str, str]] = {
     "MenuButtonCommands": {"type": "commands"},
     "MenuButtonWebApp": {"type": "web_app"},
     "MenuButtonDefault": {"type": "default"},
+    # A ChatMember is told apart by its status, so a "kicked" member is never read as a plain one.
+    "ChatMemberOwner": {"status": "creator"},
+    "ChatMemberAdministrator": {"status": "administrator"},
+    "ChatMemberMember": {"status": "member"},
+    "ChatMemberRestricted": {"status": "restricted"},
+    "ChatMemberLeft": {"status": "left"},
+    "ChatMemberBanned": {"status": "kicked"},
 }
 
 

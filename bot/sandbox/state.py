@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
 import hashlib
 import itertools
 import random
@@ -31,7 +32,7 @@ class ApiError(Exception):
 @dataclass
 class Fault:
     id: int
-    kind: str  # "429", "500", "delay", "drop"
+    kind: str  # "429", "500", "delay" (wait, then do it), "slow" (do it, then answer late), "drop"
     share: float
     method: str | None = None
     count: int | None = None
@@ -48,6 +49,32 @@ class Fault:
         if self.count is not None:
             self.count -= 1
         return True
+
+
+@dataclass
+class CallbackQueryState:
+    """A pressed button: whether and when the bot answered it or edited the pressed message."""
+
+    chat_id: int
+    message_id: int
+    pressed_at: float  # time.monotonic()
+    answered: bool = False
+    text: str | None = None
+    show_alert: bool = False
+    url: str | None = None
+    answered_at: float | None = None
+    edited_at: float | None = None
+    signal: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def handled_after(self) -> float | None:
+        """Seconds from the press to the first answer or edit of the pressed message, if any."""
+        handled = [moment for moment in (self.answered_at, self.edited_at) if moment is not None]
+        return min(handled) - self.pressed_at if handled else None
+
+    def unhandled_within(self, window: float, now: float) -> bool:
+        """True once ``window`` seconds passed without an answer or an edit of the pressed message."""
+        after = self.handled_after()
+        return after > window if after is not None else now - self.pressed_at > window
 
 
 @dataclass
@@ -108,10 +135,21 @@ class ChatState:
     messages: dict[int, dict[str, Any]] = field(default_factory=dict)  # message_id → stored message
     next_message_id: int = 1
     reply_keyboard: dict[str, Any] | None = None
+    removed_bots: set[int] = field(default_factory=set)  # bots removed from this group or channel
 
     @property
     def is_group(self) -> bool:
         return bool(self.chat["type"] != "private")
+
+    @property
+    def is_channel(self) -> bool:
+        return bool(self.chat["type"] == "channel")
+
+    def has_bot(self, bot: BotState) -> bool:
+        """Whether the bot is in this chat: not removed from the group, not blocked in private."""
+        if self.is_group:
+            return bot.id not in self.removed_bots
+        return self.chat["id"] not in bot.blocked_by
 
 
 class World:
@@ -122,7 +160,9 @@ class World:
         self.users: dict[int, dict[str, Any]] = {}
         self.chats: dict[int, ChatState] = {}
         self.files: dict[str, StoredFile] = {}
-        self.callbacks: dict[str, dict[str, Any]] = {}
+        self.callbacks: dict[str, CallbackQueryState] = {}
+        # Presses not yet answered nor followed by an edit of their message, by (chat, message).
+        self._unedited_presses: dict[tuple[int, int], list[CallbackQueryState]] = {}
         self.events: list[dict[str, Any]] = []
         # Each chat's events too, and a wake-up per chat: hundreds of simulated users long-poll
         # their own chat, and one chat's message should not wake (and be scanned by) all of them.
@@ -131,10 +171,18 @@ class World:
         self.faults: list[Fault] = []
         self.flood = FloodControl(limits or Limits())
         self.rng = random.Random(seed)
-        self.stats: dict[str, Any] = {"requests": {}, "sent_messages": 0, "rejected": {}}
+        self.stats: dict[str, Any] = {
+            "requests": {},
+            "sent_messages": 0,
+            "rejected": {},
+            "api_calls": 0,
+            "updates": 0,
+        }
+        self.chat_stats: dict[int, dict[str, int]] = {}
         self._ids = itertools.count(1)
         self._next_user_id = 100000
         self._next_group_id = -1000
+        self._next_channel_id = -1001000000000
 
     # --- identities -------------------------------------------------------------------------
     def bot_for_token(self, token: str) -> BotState:
@@ -188,6 +236,19 @@ class World:
         self.chats[group_id] = ChatState(chat=chat, members=set(member_ids))
         return chat
 
+    def add_channel(
+        self, title: str, admin_ids: list[int], channel_id: int | None = None, username: str | None = None
+    ) -> dict[str, Any]:
+        """A channel whose administrators are these users and the bots (so they get its posts)."""
+        if channel_id is None:
+            self._next_channel_id -= 1
+            channel_id = self._next_channel_id
+        chat: dict[str, Any] = {"id": channel_id, "type": "channel", "title": title}
+        if username:
+            chat["username"] = username
+        self.chats[channel_id] = ChatState(chat=chat, members=set(admin_ids))
+        return chat
+
     def chat(self, chat_id: int | str) -> ChatState:
         if isinstance(chat_id, str):
             name = chat_id.removeprefix("@")
@@ -201,11 +262,13 @@ class World:
         return found
 
     # --- updates and events -----------------------------------------------------------------
-    def push_update(self, bot: BotState, kind: str, payload: dict[str, Any]) -> int:
+    def push_update(self, bot: BotState, kind: str, payload: dict[str, Any], chat_id: int) -> int:
         update_id = bot.next_update_id
         bot.next_update_id += 1
         bot.updates.append({"update_id": update_id, kind: payload})
         bot.arrived.set()
+        self.stats["updates"] += 1
+        self.count_in_chat(chat_id, "updates")
         return update_id
 
     async def emit(self, kind: str, chat_id: int, **payload: Any) -> None:
@@ -262,6 +325,58 @@ class World:
     def count(self, section: str, key: str) -> None:
         bucket = self.stats[section]
         bucket[key] = bucket.get(key, 0) + 1
+
+    def count_request(self, method: str) -> None:
+        """A Bot API call; all but the polling ``getUpdates`` count as the bot's calls."""
+        self.count("requests", method)
+        if method != "getUpdates":
+            self.stats["api_calls"] += 1
+
+    def count_call_in_chat(self, method: str, params: dict[str, Any]) -> None:
+        """Count a call towards the chat it acts in (a callback answer: the chat of the press)."""
+        chat_id: int | None = None
+        if method == "answerCallbackQuery":
+            query = self.callbacks.get(str(params.get("callback_query_id")))
+            chat_id = query.chat_id if query is not None else None
+        elif params.get("chat_id") is not None:
+            raw = str(params["chat_id"])
+            if raw.lstrip("-").isdigit():
+                chat_id = int(raw)
+            else:
+                with contextlib.suppress(ApiError):
+                    chat_id = self.chat(raw).chat["id"]
+        if chat_id is not None:
+            self.count_in_chat(chat_id, "api_calls")
+
+    def count_in_chat(self, chat_id: int, key: str) -> None:
+        counters = self.chat_stats.setdefault(chat_id, {"api_calls": 0, "updates": 0})
+        counters[key] += 1
+
+    # --- callback queries -------------------------------------------------------------------
+    def add_callback(self, query_id: str, chat_id: int, message_id: int) -> CallbackQueryState:
+        query = CallbackQueryState(chat_id=chat_id, message_id=message_id, pressed_at=time.monotonic())
+        self.callbacks[query_id] = query
+        self._unedited_presses.setdefault((chat_id, message_id), []).append(query)
+        return query
+
+    def message_edited(self, chat_id: int, message_id: int) -> None:
+        """The bot edited a message: presses on it that waited for an edit got one now."""
+        now = time.monotonic()
+        for query in self._unedited_presses.pop((chat_id, message_id), []):
+            query.edited_at = now
+
+    def forget_callbacks(self) -> None:
+        self.callbacks.clear()
+        self._unedited_presses.clear()
+
+    def unhandled_callbacks(self, window: float) -> dict[int, int]:
+        """Per chat, presses that got neither an answer nor an edit of their message within ``window`` s."""
+        now = time.monotonic()
+        found: dict[int, int] = {}
+        for query in self.callbacks.values():
+            if query.unhandled_within(window, now):
+                found[query.chat_id] = found.get(query.chat_id, 0) + 1
+        return found
 
 
 def now_seconds() -> int:

@@ -84,9 +84,33 @@ async def test_every_answer_is_a_valid_bot_api_object(
         await aigul.send_contact("+77010000000")
         await aigul.send_sticker("👍")
         group = await client.group("Staff", [aigul])
-        await aigul.in_chat(group).send("/report@auylnet_bot")
+        said = await aigul.in_chat(group).send("/report@auylnet_bot")
+        await aigul.in_chat(group).edit(said, "/report@auylnet_bot Шақат")
+        news = await client.channel("AuylNet news", [aigul], username="auylnet_news")
+        post = await aigul.in_chat(news).send("Шақат қосылды")
+        await aigul.in_chat(news).edit(post, "Шақат қосылды!")
+        spec.check_object("Message", await call("sendMessage", chat_id=news.id, text="Құттықтаймыз"))
+        await client.block(aigul)
+        await client.unblock(aigul)
+        await client.remove_bot_from(group)
+        await client.add_bot_to(group)
+        await client.remove_bot_from(news)
         updates = await call("getUpdates", timeout=0)
-        assert len(updates) == 8  # /start, the press, five sends and the group command
+        kinds = [next(key for key in update if key != "update_id") for update in updates]
+        assert kinds == [
+            "message",  # /start
+            "callback_query",
+            *["message"] * 6,  # five sends and the group command
+            "edited_message",
+            "channel_post",
+            "edited_channel_post",
+            *["my_chat_member"] * 2,  # blocked, unblocked
+            "my_chat_member",  # removed from the group, with its service message
+            "message",
+            "my_chat_member",  # added back, with its service message
+            "message",
+            "my_chat_member",  # removed from the channel
+        ]
         for update in updates:
             spec.check_object("Update", update)
         spec.check_object("WebhookInfo", await call("getWebhookInfo"))

@@ -5,6 +5,14 @@ const PERSONA_KEY = "auylnet.sandbox.persona";
 const POLL_SECONDS = 25;
 const CHAT_LIST_REFRESH_MS = 15000;
 const PRESS_GIVE_UP_MS = 15000;
+const BOT_RETRY_MS = 2000;
+// Within this many pixels of the end the list follows new messages; further up, a hint appears.
+const PINNED_PX = 80;
+// Messages the person pressed a button on within this long are shown whole when they grow.
+const PRESSED_RECENTLY_MS = 20000;
+const START_PAYLOAD = /^[A-Za-z0-9_-]{1,64}$/;
+// The bot says Almaty time, so the page shows it too, whatever the browser's zone.
+const CLOCK = almatyClock();
 
 const state = {
   persona: null,
@@ -20,6 +28,9 @@ const state = {
   earlyAnswers: new Map(),
   chatsCheckedAt: 0,
   botName: "",
+  botUsername: "",
+  pinned: true,
+  pressedAt: new Map(),
 };
 
 const $ = (id) => document.getElementById(id);
@@ -121,6 +132,28 @@ function allowedElement(node) {
   return null;
 }
 
+// ---- the bot ------------------------------------------------------------------------------------
+
+async function loadBot() {
+  try {
+    const { bot } = await api("bot");
+    if (bot) {
+      state.botName = bot.first_name || state.botName;
+      state.botUsername = bot.username || "";
+      paintHeader();
+      paintChatOptions();
+      return true;
+    }
+  } catch {
+    // the sandbox is not reachable yet; the caller tries again
+  }
+  return false;
+}
+
+async function waitForBot() {
+  while (!(await loadBot())) await sleep(BOT_RETRY_MS);
+}
+
 // ---- personas and chats -----------------------------------------------------------------------
 
 function fullName(user) {
@@ -196,14 +229,23 @@ async function loadChats() {
   const unchanged = JSON.stringify(chats) === JSON.stringify(state.chats);
   state.chats = chats;
   if (unchanged) return;
+  paintChatOptions();
+}
+
+function chatName(chat) {
+  if (chat.type === "private") return state.botName || "Bot";
+  return chat.title || `${chat.type === "channel" ? "Channel" : "Group"} ${chat.id}`;
+}
+
+function paintChatOptions() {
   const select = $("chat-select");
   select.replaceChildren();
-  for (const chat of chats) {
-    const option = element("option", "", chat.type === "private" ? "Bot" : chat.title || `Group ${chat.id}`);
+  for (const chat of state.chats) {
+    const option = element("option", "", chatName(chat));
     option.value = String(chat.id);
     select.append(option);
   }
-  select.hidden = chats.length < 2;
+  select.hidden = state.chats.length < 2;
   $("chat-switch").hidden = select.hidden;
   if (state.chat) select.value = String(state.chat.id);
 }
@@ -214,11 +256,13 @@ function isGroup() {
 
 function paintHeader() {
   const persona = state.persona;
-  const title = isGroup() ? state.chat.title || "Group" : state.botName || "Bot";
+  const title = state.chat ? chatName(state.chat) : state.botName || "Bot";
   $("chat-title").textContent = title;
+  document.title = `${title} · sandbox chat`;
   paintAvatar($("chat-avatar"), title, isGroup() ? state.chat.id : 7);
   const who = persona ? `you are ${persona.first_name} (${persona.language_code || "?"})` : "choose a persona";
-  $("chat-subtitle").textContent = `${isGroup() ? "group" : "bot"} · ${who}`;
+  const kind = isGroup() ? (state.chat.type === "channel" ? "channel" : "group") : "bot";
+  $("chat-subtitle").textContent = `${kind} · ${who}`;
 }
 
 async function openChat(chatId) {
@@ -241,16 +285,17 @@ async function openChat(chatId) {
     baseline = probe.last_seq ?? lastSeq(probe.events, 0);
     loaded = await api(`chats/${chat.id}/messages`, { signal: listener.signal });
   } catch (error) {
-    if (listener.signal.aborted) return;
+    if (listener.signal.aborted) return false;
     toast(`Could not load the chat: ${error.message}`);
   }
-  if (listener.signal.aborted) return;
+  if (listener.signal.aborted) return false;
   state.seq = baseline;
   for (const message of loaded.messages) upsertMessage(message);
   setReplyKeyboard(keyboardFrom(loaded, loaded.messages), { reopen: true });
   showEmptyState();
   scrollToEnd(true);
   listen(chat.id, listener);
+  return true;
 }
 
 function lastSeq(events, fallback) {
@@ -288,12 +333,17 @@ async function listen(chatId, listener) {
 }
 
 async function applyEvents(events) {
-  const stickToEnd = nearEnd();
   let botSpoke = false;
+  let arrived = false;
+  const grown = [];
   for (const event of events) {
     if (event.kind === "message" || event.kind === "edit") {
+      const known = state.messages.has(event.message.message_id);
+      const before = messageHeight(event.message.message_id);
       upsertMessage(event.message);
       if (event.message.from_bot) botSpoke = true;
+      if (!known) arrived = true;
+      else if (messageHeight(event.message.message_id) > before + 1) grown.push(event.message.message_id);
     } else if (event.kind === "delete") {
       removeMessage(event.message_id);
     } else if (event.kind === "callback_answer" && event.callback_answer) {
@@ -302,7 +352,7 @@ async function applyEvents(events) {
   }
   if (botSpoke) await syncReplyKeyboard();
   showEmptyState();
-  if (events.some((event) => event.kind === "message")) scrollToEnd(stickToEnd);
+  revealChanges(arrived, grown);
 }
 
 async function syncReplyKeyboard() {
@@ -320,6 +370,15 @@ async function syncReplyKeyboard() {
 
 function isMine(message) {
   return !message.from_bot && message.from && state.persona && message.from.id === state.persona.id;
+}
+
+function messageNode(messageId) {
+  return $("messages").querySelector(`[data-message-id="${Number(messageId)}"]`);
+}
+
+function messageHeight(messageId) {
+  const node = messageNode(messageId);
+  return node ? node.getBoundingClientRect().height : 0;
 }
 
 function upsertMessage(message) {
@@ -347,6 +406,11 @@ function removeMessage(messageId) {
   if (node) node.remove();
 }
 
+function emptyText() {
+  if (!isGroup()) return "No messages yet.";
+  return state.chat.type === "channel" ? "No posts in this channel yet." : "No messages in this group yet.";
+}
+
 function showEmptyState() {
   const list = $("messages");
   const empty = list.querySelector(".empty");
@@ -356,7 +420,7 @@ function showEmptyState() {
   }
   if (empty) return;
   const card = element("div", "empty");
-  card.append(element("p", "", isGroup() ? "No messages in this group yet." : "No messages yet."));
+  card.append(element("p", "", emptyText()));
   if (!isGroup()) {
     const start = element("button", "primary start-button", "START");
     start.type = "button";
@@ -366,8 +430,25 @@ function showEmptyState() {
   list.append(card);
 }
 
+function almatyClock() {
+  try {
+    return new Intl.DateTimeFormat("en-GB", {
+      timeZone: "Asia/Almaty",
+      hour: "2-digit",
+      minute: "2-digit",
+      hourCycle: "h23",
+    });
+  } catch {
+    return null; // a browser without time zone data: Almaty is UTC+5 all year
+  }
+}
+
 function clockTime(seconds) {
-  return new Date(seconds * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  const date = new Date(seconds * 1000);
+  if (CLOCK) return CLOCK.format(date);
+  const almaty = new Date(date.getTime() + 5 * 3600 * 1000);
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${pad(almaty.getUTCHours())}:${pad(almaty.getUTCMinutes())}`;
 }
 
 function fileUrl(fileId) {
@@ -382,20 +463,148 @@ function humanSize(bytes) {
 }
 
 function messageBody(message) {
-  if (message.text_html) return telegramHtml(message.text_html);
-  return document.createTextNode(message.text || message.caption || "");
+  const body = message.text_html
+    ? telegramHtml(message.text_html)
+    : document.createTextNode(message.text || message.caption || "");
+  const holder = document.createDocumentFragment();
+  holder.append(body);
+  linkify(holder);
+  return holder;
+}
+
+// ---- links and commands in texts ----------------------------------------------------------------
+// As a Telegram app does: web links and /commands in a text are tappable; a link to this bot's
+// chat with a start parameter opens it as "/start <payload>" instead of leaving the page.
+
+const AUTO_LINK = new RegExp(
+  [
+    String.raw`((?:https?:\/\/|(?<![\p{L}\p{N}_.@\/-])(?:www\.)?(?:t|telegram)\.me\/)[^\s<>"«»]*[^\s<>"«».,;:!?)\]'])`,
+    String.raw`((?<![\p{L}\p{N}_.@\/-])\/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?![\p{L}\p{N}_@\/]))`,
+  ].join("|"),
+  "gu",
+);
+
+function linkify(root) {
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  const texts = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (!node.parentElement || !node.parentElement.closest("a, code, pre")) texts.push(node);
+  }
+  for (const node of texts) {
+    const text = node.data;
+    const pieces = [];
+    let last = 0;
+    for (const match of text.matchAll(AUTO_LINK)) {
+      if (match.index > last) pieces.push(text.slice(last, match.index));
+      pieces.push(match[1] ? webLink(match[1]) : commandLink(match[2]));
+      last = match.index + match[0].length;
+    }
+    if (!pieces.length) continue;
+    if (last < text.length) pieces.push(text.slice(last));
+    node.replaceWith(...pieces);
+  }
+}
+
+function webLink(text) {
+  const href = safeHref(/^https?:/i.test(text) ? text : `https://${text}`);
+  if (!href) return text;
+  const link = element("a", "", text);
+  link.href = href;
+  link.target = "_blank";
+  link.rel = "noopener noreferrer";
+  return link;
+}
+
+function commandLink(command) {
+  const link = element("a", "bot-command", command);
+  link.href = "#";
+  link.dataset.command = command;
+  return link;
+}
+
+function botStartLink(href) {
+  // t.me/<bot>?start=<payload>, telegram.me/…, or tg://resolve?domain=<bot>&start=<payload>
+  if (!state.botUsername) return null;
+  let url;
+  try {
+    url = new URL(href);
+  } catch {
+    return null;
+  }
+  let username = "";
+  if (url.protocol === "tg:") {
+    if (url.hostname !== "resolve" && !url.pathname.startsWith("//resolve")) return null;
+    username = url.searchParams.get("domain") || "";
+  } else if (/^(https?):$/.test(url.protocol) && /^(www\.)?(t|telegram)\.me$/i.test(url.hostname)) {
+    username = url.pathname.split("/")[1] || "";
+  } else {
+    return null;
+  }
+  if (username.toLowerCase() !== state.botUsername.toLowerCase()) return null;
+  const payload = url.searchParams.get("start");
+  return { payload: payload && START_PAYLOAD.test(payload) ? payload : null };
+}
+
+async function openBotStart({ payload }) {
+  if (!state.persona) {
+    openPersonas();
+    return;
+  }
+  if (!state.chat || state.chat.id !== state.persona.id) {
+    if (!(await openChat(state.persona.id))) return;
+  }
+  // A bare link only opens the chat, as on Telegram; with a payload it starts the bot with it.
+  if (payload) await sendMessage({ text: `/start ${payload}` });
+}
+
+function sendCommand(command) {
+  const addressed = isGroup() && !command.includes("@") && state.botUsername;
+  sendMessage({ text: addressed ? `${command}@${state.botUsername}` : command });
+}
+
+function onMessagesClick(event) {
+  closeMenus();
+  const command = event.target.closest("a.bot-command");
+  if (command) {
+    event.preventDefault();
+    sendCommand(command.dataset.command);
+    return;
+  }
+  const link = event.target.closest("a[href]");
+  const start = link && botStartLink(link.href);
+  if (start) {
+    event.preventDefault();
+    openBotStart(start);
+  }
+}
+
+// ---- rendering ----------------------------------------------------------------------------------
+
+function serviceText(message) {
+  const actor = message.from ? fullName(message.from) : "Someone";
+  if (message.new_chat_members) {
+    return `${actor} added ${message.new_chat_members.map(fullName).join(", ")}`;
+  }
+  const left = message.left_chat_member;
+  return left.id === (message.from && message.from.id) ? `${actor} left` : `${actor} removed ${fullName(left)}`;
 }
 
 function renderMessage(message) {
+  if (message.new_chat_members || message.left_chat_member) {
+    const row = element("div", "service", serviceText(message));
+    row.dataset.messageId = String(message.message_id);
+    return row;
+  }
   const mine = isMine(message);
   const row = element("div", `message ${mine ? "out" : "in"}`);
   row.dataset.messageId = String(message.message_id);
   const bubble = element("div", "bubble");
   row.append(bubble);
 
-  if (isGroup() && !mine && message.from) {
-    const sender = element("div", "sender", fullName(message.from));
-    sender.style.color = avatarColour(message.from.id);
+  if (isGroup() && !mine && (message.from || message.sender_chat)) {
+    const author = message.from || message.sender_chat;
+    const sender = element("div", "sender", message.from ? fullName(author) : author.title || "");
+    sender.style.color = avatarColour(author.id);
     bubble.append(sender);
   }
   if (message.reply_to_message) {
@@ -468,10 +677,17 @@ function inlineKeyboard(message, rows) {
   return keyboard;
 }
 
+function buttonLabel(node, text) {
+  // One line, cut with "…" as Telegram's apps cut it, so a label too long for a phone shows here too.
+  node.append(element("span", "label", text));
+  node.title = text;
+  return node;
+}
+
 function inlineButton(message, button) {
   if (button.url) {
     const href = safeHref(button.url);
-    const link = element("a", "inline-button link", button.text);
+    const link = buttonLabel(element("a", "inline-button link"), button.text);
     if (href) {
       link.href = href;
       link.target = "_blank";
@@ -479,7 +695,7 @@ function inlineButton(message, button) {
     }
     return link;
   }
-  const node = element("button", "inline-button", button.text);
+  const node = buttonLabel(element("button", "inline-button"), button.text);
   node.type = "button";
   if (button.callback_data !== undefined) {
     node.addEventListener("click", () => press(message.message_id, button.callback_data, node));
@@ -495,14 +711,66 @@ function inlineButton(message, button) {
   return node;
 }
 
-function nearEnd() {
+// ---- following the conversation -----------------------------------------------------------------
+// The list stays at its end while the person is there ("pinned"); once they scroll up, what arrives
+// does not pull them down: a small hint offers the way back instead.
+
+function distanceFromEnd() {
   const list = $("messages");
-  return list.scrollHeight - list.scrollTop - list.clientHeight < 120;
+  return list.scrollHeight - list.scrollTop - list.clientHeight;
 }
 
 function scrollToEnd(force) {
   const list = $("messages");
-  if (force || nearEnd()) list.scrollTop = list.scrollHeight;
+  if (!force && !state.pinned) return;
+  list.scrollTop = list.scrollHeight;
+  state.pinned = true;
+  $("new-hint").hidden = true;
+}
+
+function revealChanges(arrived, grown) {
+  if (!arrived && !grown.length) return;
+  if (state.pinned) {
+    scrollToEnd(true);
+    return;
+  }
+  // A message the person has just pressed a button on is shown whole when it grows.
+  const pressed = grown.find((id) => Date.now() - (state.pressedAt.get(id) || 0) < PRESSED_RECENTLY_MS);
+  if (pressed !== undefined && !arrived) {
+    showWhole(messageNode(pressed));
+    return;
+  }
+  $("new-hint").hidden = false;
+}
+
+function showWhole(node) {
+  // Down to its last button: when the message is taller than the screen, its buttons matter most.
+  if (!node) return;
+  const list = $("messages");
+  const below = node.getBoundingClientRect().bottom - list.getBoundingClientRect().bottom + 8;
+  if (below > 0) list.scrollTop += below;
+}
+
+function followSizeChanges() {
+  // Photos loading, a spoiler opened, the reply keyboard shown: stay at the end if pinned there.
+  const observer = new ResizeObserver(() => {
+    if (state.pinned) $("messages").scrollTop = $("messages").scrollHeight;
+  });
+  observer.observe($("messages"));
+  new MutationObserver((changes) => {
+    for (const change of changes) {
+      for (const node of change.addedNodes) if (node.nodeType === Node.ELEMENT_NODE) observer.observe(node);
+    }
+  }).observe($("messages"), { childList: true });
+  $("messages").addEventListener(
+    "scroll",
+    () => {
+      state.pinned = distanceFromEnd() < PINNED_PX;
+      if (state.pinned) $("new-hint").hidden = true;
+    },
+    { passive: true },
+  );
+  $("new-hint").addEventListener("click", () => scrollToEnd(true));
 }
 
 // ---- reply keyboard -----------------------------------------------------------------------------
@@ -528,7 +796,7 @@ function paintReplyKeyboard() {
     const line = element("div", "reply-row");
     for (const key of row) {
       const label = typeof key === "string" ? key : key.text;
-      const button = element("button", "reply-button", label);
+      const button = buttonLabel(element("button", "reply-button"), label);
       button.type = "button";
       if (typeof key === "object" && (key.request_location || key.request_contact)) {
         button.prepend(icon(key.request_location ? "pin" : "person"));
@@ -612,6 +880,7 @@ async function sendFile(part, file) {
 }
 
 async function press(messageId, data, button) {
+  state.pressedAt.set(messageId, Date.now());
   button.classList.add("busy");
   const done = () => button.classList.remove("busy");
   try {
@@ -798,12 +1067,14 @@ function wire() {
     state.commands = null;
     openChat(event.target.value);
   });
-  $("messages").addEventListener("click", () => closeMenus());
+  $("messages").addEventListener("click", onMessagesClick);
+  followSizeChanges();
 }
 
 async function boot() {
   wire();
   paintHeader();
+  if (!(await loadBot())) waitForBot();
   let users = [];
   try {
     users = await loadPersonas();
@@ -821,5 +1092,5 @@ async function boot() {
   $("persona-panel").hidden = false;
 }
 
-window.auylnetSandbox = { telegramHtml };
+window.auylnetSandbox = { telegramHtml, clockTime };
 boot();
