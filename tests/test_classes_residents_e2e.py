@@ -321,3 +321,40 @@ async def test_forged_and_out_of_range_class_buttons_get_the_stale_answer(
                 "SELECT (SELECT count(*) FROM classes) + (SELECT count(*) FROM bookings)"
             )
         assert next(iter(count))[0] == 0
+
+
+async def test_booking_from_the_menu_is_one_answer_per_tap(
+    client: Any, bot_factory: BotFactory, clock: Clock
+) -> None:
+    """Menu → classes → a class → book for me → age: at most 1.3 Bot API calls per update, every tap
+    answered (by an edit of the pressed message or a word on the button)."""
+    aigul = await client.user("Айгүл", language_code="kk")
+    olga = await client.user("Ольга", language_code="ru")
+    async with bot_factory(seed=True) as app:
+        await schedule(app, clock, SHAKAT)
+        for person, language, words in (
+            (aigul, "Қазақша", ("🎓 Сабақтар", "🙋 Өзімді жазу", "60 жастан бастап", "Жазылдыңыз.")),
+            (olga, "Русский", ("🎓 Занятия", "🙋 Записаться", "60 лет и старше", "Вы записаны.")),
+        ):
+            menu_item, book, age, booked = words
+            await greet(person, language)
+            async with app.bot_data.db.transaction() as tx:
+                await places.set_my_village(tx, person.id, SHAKAT)
+            before = (await client.stats())["chats"].get(str(person.id), {"api_calls": 0, "updates": 0})
+            messages_before = len(await person.messages())
+            await person.send("/menu")
+            menu = await person.wait_for(lambda m, item=menu_item: item in m.labels)
+            await person.press_on(menu, menu_item, wait=0)
+            listing = await person.wait_for(lambda m: bool(m.labels) and m.labels[0].startswith("1. "))
+            await person.press_on(listing, listing.labels[0], wait=0)
+            card = await person.wait_for(lambda m, b=book: b in m.labels)
+            await person.press_on(card, book, wait=0)
+            ages = await person.wait_for(lambda m, a=age: a in m.labels)
+            assert await person.press_on(ages, age) == booked
+            await person.wait_for(lambda m: "✅" in m.text)
+            after = (await client.stats(callback_window=1))["chats"][str(person.id)]
+            calls = after["api_calls"] - before["api_calls"]
+            updates = after["updates"] - before["updates"]
+            assert updates == 5 and calls / updates <= 1.3, (calls, updates)
+            assert after["unanswered_callbacks"] == 0
+            assert len(await person.messages()) == messages_before + 1  # the menu; every tap edited it
