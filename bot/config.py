@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     take_within_minutes: int = 60
     resolve_within_hours: int = 24
     seat_offer_minutes: int = 120
+    # Fair use of class seats: relatives one person may book for one class, and for one week's classes.
+    relatives_per_class: int = Field(3, ge=0)
+    relatives_per_week: int = Field(5, ge=0)
     # Running: webhook mode when webhook_url is set (polling otherwise), health check, timeouts.
     webhook_url: str | None = None
     webhook_listen: str = "127.0.0.1"

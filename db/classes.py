@@ -1,7 +1,8 @@
-"""Classes and bookings."""
+"""Classes, bookings, the register and reminders: all the SQL of the classes feature."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal
 
@@ -14,11 +15,14 @@ Topic = Literal["smartphone", "egov", "safety", "kundelik", "payments"]
 TOPICS: tuple[Topic, ...] = ("smartphone", "egov", "safety", "kundelik", "payments")
 AgeGroup = Literal["under30", "30to59", "60plus"]
 AGE_GROUPS: tuple[AgeGroup, ...] = ("under30", "30to59", "60plus")
-HOLDS_SEAT = ("booked", "offered")
+LessonState = Literal["scheduled", "cancelled", "closed"]
+BookingState = Literal["booked", "waiting", "offered", "cancelled", "declined"]
+ACTIVE: tuple[BookingState, ...] = ("booked", "waiting", "offered")
+HOLDS_SEAT: tuple[BookingState, ...] = ("booked", "offered")
 
 
 class Lesson(BaseModel):
-    """A scheduled class (``class`` is a keyword, hence the name)."""
+    """A scheduled class (``class`` is a keyword, hence the name), with its village's names."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -31,9 +35,14 @@ class Lesson(BaseModel):
     topic: Topic
     language: Literal["kk", "ru"]
     capacity: int
-    state: Literal["scheduled", "cancelled", "closed"]
+    state: LessonState
     taken: int = 0  # seats booked or on offer
     waiting: int = 0
+    village_kk: str = ""
+    village_ru: str = ""
+
+    def village(self, language: str) -> str:
+        return self.village_kk if language == "kk" else self.village_ru
 
 
 class Booking(BaseModel):
@@ -44,19 +53,64 @@ class Booking(BaseModel):
     user_id: int | None
     attendee_name: str | None
     age_group: AgeGroup
-    state: Literal["booked", "waiting", "offered", "cancelled", "declined"]
+    state: BookingState
     offered_until: datetime | None = None
     attendance: Literal["present", "absent"] | None = None
     walk_in: bool = False
     created_at: datetime
 
 
+class RosterEntry(BaseModel):
+    """A booked seat on the register, with the name to show (the relative's, or the booker's)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    booking: Booking
+    name: str
+
+
+class AttendanceRow(BaseModel):
+    """One person on a closed register, with the names of their class's village, district and region."""
+
+    model_config = ConfigDict(frozen=True)
+
+    attendance: Literal["present", "absent"] | None
+    age_group: AgeGroup
+    village: str
+    village_kk: str
+    village_ru: str
+    district: str
+    district_kk: str
+    district_ru: str
+    region: str
+    region_kk: str
+    region_ru: str
+
+
+class DueReminder(BaseModel):
+    """A reminder whose time has come, with what decides whether it still makes sense."""
+
+    model_config = ConfigDict(frozen=True)
+
+    booking_id: int
+    hours: int
+    due_at: datetime
+    booking_state: str
+    class_id: int
+    class_state: str
+    starts_at: datetime
+
+
 _LESSON = (
-    "SELECT c.*,"
+    "SELECT c.*, v.name_kk AS village_kk, v.name_ru AS village_ru,"
     " (SELECT count(*) FROM bookings b WHERE b.class_id = c.id AND b.state IN ('booked', 'offered')) AS taken,"
     " (SELECT count(*) FROM bookings b WHERE b.class_id = c.id AND b.state = 'waiting') AS waiting"
-    " FROM classes c"
+    " FROM classes c JOIN villages v ON v.code = c.village_code"
 )
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ",".join("?" * len(values))
 
 
 def _lesson(row: aiosqlite.Row) -> Lesson:
@@ -73,6 +127,7 @@ def _booking(row: aiosqlite.Row) -> Booking:
     return Booking.model_validate({k: v for k, v in data.items() if k in Booking.model_fields})
 
 
+# --- classes -----------------------------------------------------------------------------------------
 async def create_lesson(
     conn: aiosqlite.Connection,
     *,
@@ -101,17 +156,49 @@ async def get_lesson(conn: aiosqlite.Connection, class_id: int) -> Lesson | None
     return _lesson(row) if row else None
 
 
-async def upcoming(conn: aiosqlite.Connection, now: datetime, *, village_prefix: str = "") -> list[Lesson]:
+async def upcoming(
+    conn: aiosqlite.Connection,
+    now: datetime,
+    *,
+    villages: Sequence[str] = (),
+    prefixes: Sequence[str] = (),
+    limit: int = 50,
+) -> list[Lesson]:
+    """Scheduled classes not started yet, soonest first: in ``villages`` or under ``prefixes``.
+
+    With neither, every upcoming class.
+    """
+    where = ["c.state = 'scheduled'", "c.starts_at > ?"]
+    params: list[object] = [to_db(now)]
+    places = []
+    if villages:
+        places.append(f"c.village_code IN ({_marks(villages)})")
+        params += villages
+    for prefix in prefixes:
+        places.append("c.village_code LIKE ?")
+        params.append(prefix + "%")
+    if places:
+        where.append("(" + " OR ".join(places) + ")")
     async with conn.execute(
-        f"{_LESSON} WHERE c.state = 'scheduled' AND c.starts_at > ? AND c.village_code LIKE ? ORDER BY c.starts_at",
-        (to_db(now), village_prefix + "%"),
+        f"{_LESSON} WHERE {' AND '.join(where)} ORDER BY c.starts_at, c.id LIMIT ?", (*params, limit)
     ) as cursor:
         return [_lesson(row) for row in await cursor.fetchall()]
 
 
-async def by_trainer(conn: aiosqlite.Connection, trainer_id: int) -> list[Lesson]:
+async def not_closed(
+    conn: aiosqlite.Connection, *, trainer_id: int | None = None, areas: Sequence[str] = (), limit: int = 30
+) -> list[Lesson]:
+    """Classes whose register is still open or to come: a trainer's own, or every one in ``areas``."""
+    where = ["c.state = 'scheduled'"]
+    params: list[object] = []
+    if trainer_id is not None:
+        where.append("c.trainer_id = ?")
+        params.append(trainer_id)
+    if areas:
+        where.append("(" + " OR ".join("c.village_code LIKE ?" for _ in areas) + ")")
+        params += [area + "%" for area in areas]
     async with conn.execute(
-        f"{_LESSON} WHERE c.trainer_id = ? AND c.state = 'scheduled' ORDER BY c.starts_at", (trainer_id,)
+        f"{_LESSON} WHERE {' AND '.join(where)} ORDER BY c.starts_at, c.id LIMIT ?", (*params, limit)
     ) as cursor:
         return [_lesson(row) for row in await cursor.fetchall()]
 
@@ -125,14 +212,16 @@ async def update_lesson(
     )
 
 
-async def set_lesson_state(conn: aiosqlite.Connection, class_id: int, state: str) -> None:
+async def set_lesson_state(conn: aiosqlite.Connection, class_id: int, state: LessonState) -> None:
     await conn.execute("UPDATE classes SET state = ? WHERE id = ?", (state, class_id))
 
 
-async def bookings_of(conn: aiosqlite.Connection, class_id: int, states: tuple[str, ...]) -> list[Booking]:
-    marks = ",".join("?" * len(states))
+# --- bookings ----------------------------------------------------------------------------------------
+async def bookings_of(
+    conn: aiosqlite.Connection, class_id: int, states: Sequence[BookingState]
+) -> list[Booking]:
     async with conn.execute(
-        f"SELECT * FROM bookings WHERE class_id = ? AND state IN ({marks}) ORDER BY id",
+        f"SELECT * FROM bookings WHERE class_id = ? AND state IN ({_marks(states)}) ORDER BY id",
         (class_id, *states),
     ) as cursor:
         return [_booking(row) for row in await cursor.fetchall()]
@@ -151,12 +240,28 @@ async def booking_by_source(conn: aiosqlite.Connection, source_key: str) -> Book
 
 
 async def my_bookings(conn: aiosqlite.Connection, user_id: int, class_id: int) -> list[Booking]:
+    """A person's bookings still standing for one class: their own and their relatives'."""
     async with conn.execute(
         "SELECT * FROM bookings WHERE user_id = ? AND class_id = ? AND state IN ('booked', 'waiting', 'offered')"
         " ORDER BY id",
         (user_id, class_id),
     ) as cursor:
         return [_booking(row) for row in await cursor.fetchall()]
+
+
+async def relatives_booked_between(
+    conn: aiosqlite.Connection, user_id: int, starts_from: datetime, starts_before: datetime
+) -> int:
+    """Relatives a person holds a booking for (seat, offer or waiting) in classes starting in that span."""
+    async with conn.execute(
+        "SELECT count(*) FROM bookings b JOIN classes c ON c.id = b.class_id"
+        " WHERE b.user_id = ? AND b.attendee_name IS NOT NULL AND b.walk_in = 0"
+        " AND b.state IN ('booked', 'waiting', 'offered') AND c.state = 'scheduled'"
+        " AND c.starts_at >= ? AND c.starts_at < ?",
+        (user_id, to_db(starts_from), to_db(starts_before)),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
 
 
 async def add_booking(
@@ -166,7 +271,7 @@ async def add_booking(
     user_id: int | None,
     attendee_name: str | None,
     age_group: str,
-    state: str,
+    state: BookingState,
     now: datetime,
     source_key: str | None,
     walk_in: bool = False,
@@ -200,6 +305,14 @@ async def set_booking(conn: aiosqlite.Connection, booking_id: int, **changes: ob
     await conn.execute(f"UPDATE bookings SET {assignments} WHERE id = ?", (*values, booking_id))
 
 
+async def mark_unmarked_absent(conn: aiosqlite.Connection, class_id: int) -> None:
+    await conn.execute(
+        "UPDATE bookings SET attendance = 'absent'"
+        " WHERE class_id = ? AND state = 'booked' AND attendance IS NOT 'present'",
+        (class_id,),
+    )
+
+
 async def expired_offers(conn: aiosqlite.Connection, now: datetime) -> list[Booking]:
     async with conn.execute(
         "SELECT * FROM bookings WHERE state = 'offered' AND offered_until <= ? ORDER BY id", (to_db(now),)
@@ -207,32 +320,45 @@ async def expired_offers(conn: aiosqlite.Connection, now: datetime) -> list[Book
         return [_booking(row) for row in await cursor.fetchall()]
 
 
-async def attendance_rows(conn: aiosqlite.Connection, trainer_id: int | None) -> list[aiosqlite.Row]:
-    """Closed classes' attendees with their village, district and region (for the numbers)."""
+async def roster(conn: aiosqlite.Connection, class_id: int) -> list[RosterEntry]:
+    """Everyone with a seat, in booking order, named in one query (a relative's name, else the booker's)."""
     async with conn.execute(
-        "SELECT b.attendance, b.age_group, v.code AS village, v.district_code AS district,"
-        " v.region_code AS region FROM bookings b JOIN classes c ON c.id = b.class_id"
-        " JOIN villages v ON v.code = c.village_code"
-        " WHERE c.state = 'closed' AND b.state = 'booked' AND (? IS NULL OR c.trainer_id = ?)",
-        (trainer_id, trainer_id),
+        "SELECT b.*, coalesce(b.attendee_name, trim(u.first_name || ' ' || coalesce(u.last_name, '')), '—')"
+        " AS shown_name FROM bookings b LEFT JOIN users u ON u.id = b.user_id"
+        " WHERE b.class_id = ? AND b.state = 'booked' ORDER BY b.id",
+        (class_id,),
     ) as cursor:
-        return list(await cursor.fetchall())
+        rows = await cursor.fetchall()
+    return [RosterEntry(booking=_booking(row), name=row["shown_name"]) for row in rows]
 
 
-class DueReminder(BaseModel):
-    """A reminder whose time has come, with what decides whether it still makes sense."""
+# --- numbers -----------------------------------------------------------------------------------------
+async def attendance_rows(
+    conn: aiosqlite.Connection, *, trainer_id: int | None = None, areas: Sequence[str] = ()
+) -> list[AttendanceRow]:
+    """Everyone on the closed registers (a trainer's own classes, or those in ``areas``), with place names."""
+    where = ["c.state = 'closed'", "b.state = 'booked'"]
+    params: list[object] = []
+    if trainer_id is not None:
+        where.append("c.trainer_id = ?")
+        params.append(trainer_id)
+    if areas:
+        where.append("(" + " OR ".join("c.village_code LIKE ?" for _ in areas) + ")")
+        params += [area + "%" for area in areas]
+    async with conn.execute(
+        "SELECT b.attendance, b.age_group, v.code AS village, v.name_kk AS village_kk, v.name_ru AS village_ru,"
+        " v.district_code AS district, coalesce(d.name_kk, v.district_code) AS district_kk,"
+        " coalesce(d.name_ru, v.district_code) AS district_ru, v.region_code AS region,"
+        " coalesce(r.name_kk, v.region_code) AS region_kk, coalesce(r.name_ru, v.region_code) AS region_ru"
+        " FROM bookings b JOIN classes c ON c.id = b.class_id JOIN villages v ON v.code = c.village_code"
+        " LEFT JOIN areas d ON d.code = v.district_code LEFT JOIN areas r ON r.code = v.region_code"
+        f" WHERE {' AND '.join(where)}",
+        params,
+    ) as cursor:
+        return [AttendanceRow.model_validate(dict(row)) for row in await cursor.fetchall()]
 
-    model_config = ConfigDict(frozen=True)
 
-    booking_id: int
-    hours: int
-    due_at: datetime
-    booking_state: str
-    class_id: int
-    class_state: str
-    starts_at: datetime
-
-
+# --- reminders ---------------------------------------------------------------------------------------
 async def schedule_reminder(
     conn: aiosqlite.Connection, booking_id: int, hours: int, due_at: datetime
 ) -> None:

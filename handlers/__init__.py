@@ -19,7 +19,21 @@ from telegram.ext import Application, BaseHandler, ConversationHandler, TypeHand
 
 from bot import flows, ui
 from bot.context import BotContext
-from handlers import admin, classes, imports, install, menu, outages, outbox, privacy, start, system, villages
+from handlers import (
+    admin,
+    classes_booking,
+    classes_register,
+    classes_schedule,
+    imports,
+    install,
+    menu,
+    outages,
+    outbox,
+    privacy,
+    start,
+    system,
+    villages,
+)
 
 FEATURES: tuple[ModuleType, ...] = (
     start,
@@ -30,7 +44,9 @@ FEATURES: tuple[ModuleType, ...] = (
     villages,
     install,
     outages,
-    classes,
+    classes_booking,
+    classes_schedule,
+    classes_register,
     imports,
 )
 Handler = BaseHandler[Update, BotContext, Any]

@@ -497,7 +497,10 @@ async def test_the_demo_page_reaches_the_main_menu(browser: Any, tmp_path: Path)
         await page.screenshot(path="/tmp/auylnet-demo.png")
         # The demo comes with a class to book in Ольга's village.
         await page.locator(".inline-button", has_text="Занятия").click()
-        await page.locator(".inline-button", has_text="Основы смартфона").wait_for(timeout=WAIT_MS)
+        # The list names the class in its text; its button is the short «1. 2 декабря, 10:00».
+        await bot_bubble(page, "Основы смартфона").wait_for(timeout=WAIT_MS)
+        await page.locator(".inline-button", has_text="1. ").first.click()
+        await page.locator(".inline-button", has_text="Записаться").first.wait_for(timeout=WAIT_MS)
     finally:
         stop.set()
         assert await asyncio.wait_for(demo, 30) == 0

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.classes import service
-from bot.classes.callbacks import LessonCb
+from bot.classes.callbacks import BookCb
 from bot.classes.service import NewLesson
 from bot.clock import Clock
 from db import classes, users
@@ -92,7 +92,7 @@ async def test_200_residents_press_book_at_once_through_telegram(
             return int(listing.message_id)
 
         listings = await asyncio.gather(*(open_list(person) for person in people))
-        book_me = LessonCb(action="me", lesson=1, age="60plus").pack()  # the button every card shows
+        book_me = BookCb(lesson=1, who="me", age="60plus").pack()  # the button every card shows
         answers = await asyncio.gather(
             *(
                 person.press_data(message_id, book_me, wait=60)

@@ -1,4 +1,5 @@
-"""How class news is worded: reminders, a seat on offer, a cancelled class."""
+"""How class news is worded when the outbox sends it, in the reader's language at that moment:
+reminders, a seat on offer, a class cancelled, moved, or newly scheduled in a followed village."""
 
 from __future__ import annotations
 
@@ -6,24 +7,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-
-from bot.classes.callbacks import CancelCb, OfferCb
-from bot.i18n import N_, Translator
+from bot.classes import keyboards, texts
+from bot.i18n import Translator
 from bot.notify import Rendered, renderer
-
-TOPIC_NAMES: dict[str, str] = {
-    "smartphone": N_("Smartphone basics"),
-    "egov": N_("eGov services"),
-    "safety": N_("Online safety and fraud"),
-    "kundelik": N_("Kundelik for parents"),
-    "payments": N_("Online payments"),
-}
-AGE_NAMES: dict[str, str] = {
-    "under30": N_("under 30"),
-    "30to59": N_("30–59"),
-    "60plus": N_("60 and older"),
-}
 
 
 def when(t: Translator, params: Mapping[str, Any]) -> str:
@@ -31,13 +17,18 @@ def when(t: Translator, params: Mapping[str, Any]) -> str:
 
 
 def describe(t: Translator, params: Mapping[str, Any]) -> str:
+    """««Смартфон негіздері», 8 наурыз, 10:00, №1 мектеп (Шақат)»: what, when and where."""
     return t._(
         "«{topic}», {when}, {venue} ({village})",
-        topic=t._(TOPIC_NAMES[str(params["topic"])]),
+        topic=t._(texts.TOPIC_NAMES[str(params["topic"])]),
         when=when(t, params),
         venue=str(params["venue"]),
         village=t.pick(params["village"]),
     )
+
+
+def _for_whom(t: Translator, params: Mapping[str, Any]) -> str:
+    return "\n" + t._("Booked for: {name}.", name=str(params["attendee"])) if params.get("attendee") else ""
 
 
 @renderer("class.reminder")
@@ -48,18 +39,10 @@ def reminder(t: Translator, params: Mapping[str, Any]) -> Rendered:
         int(params["hours"]),
         what=describe(t, params),
     )
-    if params.get("attendee"):
-        head += "\n" + t._("Booked for: {name}.", name=str(params["attendee"]))
-    markup = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    t._("✖️ I cannot come"), callback_data=CancelCb(booking=int(params["booking"])).pack()
-                )
-            ]
-        ]
+    markup = keyboards.make_reminder_keyboard(
+        t, int(params["booking"]), relative=bool(params.get("attendee"))
     )
-    return Rendered(head, markup)
+    return Rendered(head + _for_whom(t, params), markup)
 
 
 @renderer("class.offer")
@@ -70,20 +53,8 @@ def offer(t: Translator, params: Mapping[str, Any]) -> Rendered:
         what=describe(t, params),
         until=until,
     )
-    booking = int(params["booking"])
-    markup = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    t._("✅ Yes, I will come"), callback_data=OfferCb(booking=booking, accept=True).pack()
-                ),
-                InlineKeyboardButton(
-                    t._("✖️ No, thanks"), callback_data=OfferCb(booking=booking, accept=False).pack()
-                ),
-            ]
-        ]
-    )
-    return Rendered(text, markup)
+    markup = keyboards.make_offer_keyboard(t, int(params["booking"]), relative=bool(params.get("attendee")))
+    return Rendered(text + _for_whom(t, params), markup)
 
 
 @renderer("class.cancelled")
@@ -97,4 +68,20 @@ def cancelled(t: Translator, params: Mapping[str, Any]) -> Rendered:
 
 @renderer("class.changed")
 def changed(t: Translator, params: Mapping[str, Any]) -> Rendered:
-    return Rendered(t._("📢 The class has moved: now {what}. Your booking stays.", what=describe(t, params)))
+    """The class moved: the new calendar file and the way to cancel come with the news."""
+    bookings = [
+        (int(entry["id"]), entry["state"], entry.get("attendee")) for entry in params.get("bookings", [])
+    ]
+    text = t._("📢 The class has moved: now {what}. Your booking stays.", what=describe(t, params))
+    return Rendered(text, keyboards.make_moved_keyboard(t, int(params["class"]), bookings))
+
+
+@renderer("class.new")
+def scheduled(t: Translator, params: Mapping[str, Any]) -> Rendered:
+    """A class was scheduled in a village the reader follows."""
+    lines = [
+        t._("🎓 A new free class in a village you follow: {what}.", what=describe(t, params)),
+        t._("Language: {name}", name=texts.language(t, str(params.get("language", "kk")))),
+        t.n_("{n} seat", "{n} seats", int(params.get("seats", 0))),
+    ]
+    return Rendered("\n".join(lines), keyboards.make_new_class_keyboard(t, int(params["class"])))
