@@ -51,7 +51,7 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.clock import Clock
 from bot.config import Language, Settings
-from bot.i18n import translator
+from bot.i18n import pick_language, translator
 from bot.notify import Rendered, render
 from bot.telegram_api import AuylNetBot, TelegramLimits, Throttle, file_base_url
 from db import outbox
@@ -375,7 +375,10 @@ class OutboxWorker:
             self._log_send(message, "dropped")
             return False
         # Rendered now, in the language the recipient has now, not the one at enqueue time.
-        language = recipient.language or self._settings.default_language
+        # Someone who never chose a language hears in the one Telegram suggests, as at first contact.
+        language = recipient.language or pick_language(
+            recipient.telegram_language, self._settings.default_language
+        )
         prepared = await self._prepare(message, language)
         if prepared is None:
             return True

@@ -58,6 +58,7 @@ class Recipient(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     language: Literal["kk", "ru"] | None = None
+    telegram_language: str | None = None  # what Telegram says, for someone who never chose
     blocked: bool = False
 
 
@@ -178,11 +179,15 @@ async def next_due_at(conn: aiosqlite.Connection, now: datetime) -> datetime | N
 
 async def recipient(conn: aiosqlite.Connection, chat_id: int) -> Recipient:
     """A private chat's id is its user's id; groups and unknown chats have no user row."""
-    async with conn.execute("SELECT language, blocked FROM users WHERE id = ?", (chat_id,)) as cursor:
+    async with conn.execute(
+        "SELECT language, telegram_language, blocked FROM users WHERE id = ?", (chat_id,)
+    ) as cursor:
         row = await cursor.fetchone()
     if row is None:
         return Recipient()
-    return Recipient(language=row["language"], blocked=bool(row["blocked"]))
+    return Recipient(
+        language=row["language"], telegram_language=row["telegram_language"], blocked=bool(row["blocked"])
+    )
 
 
 async def slot_message_id(conn: aiosqlite.Connection, slot: str, chat_id: int) -> int | None:

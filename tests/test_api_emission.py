@@ -14,6 +14,7 @@ from bot.places.service import NewInstallation, RolloutChange, change_rollout, l
 from db import events, places
 from db.database import Database
 from tests.api_support import BAYANAUL, SHAKAT, bot_settings, seeded_database
+from tests.test_classes_rules import trainer
 
 
 async def emitted(db: Database) -> list[tuple[str, str, dict[str, object]]]:
@@ -103,7 +104,8 @@ async def test_rules_emit_stage_installation_incident_and_class_events(tmp_path:
             trainer_id=900,
             now=clock.now(),
         )
-        await classes.close_lesson(tx, lesson.id, trainer_id=900, is_admin=False)
+        # The register closes once the class has started.
+        await classes.close_lesson(tx, lesson.id, trainer(900), clock.now() + timedelta(hours=2))
     [(_, subject, payload)] = [e for e in await emitted(db) if e[0] == "class_held"]
     assert subject == f"class:{lesson.id}"
     assert payload == {

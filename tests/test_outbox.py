@@ -228,6 +228,26 @@ async def test_a_notification_speaks_the_language_chosen_after_it_was_queued(
     assert message.text == "Здравствуйте, Ольга! Я — AuylNet."
 
 
+async def test_someone_who_never_chose_hears_in_the_language_telegram_suggests(
+    sandbox: Any, client: SandboxClient, db: Database, clock: Clock
+) -> None:
+    olga = await client.user("Ольга", language_code="ru-RU")
+    async with db.transaction() as conn:
+        await record_contact(
+            conn,
+            user_id=olga.id,
+            first_name="Ольга",
+            last_name=None,
+            username=None,
+            telegram_language="ru-RU",
+            now=clock.now(),
+        )
+    await notify(db, clock, olga.id, "test.greeting", name="Ольга")
+    async with delivering(sandbox, db, clock, default_language="kk"):
+        message = await olga.next_message()
+    assert message.text == greeting("ru", "Ольга")
+
+
 async def test_the_staff_alert_is_edited_in_place_as_the_incident_changes(
     sandbox: Any, client: SandboxClient, db: Database, clock: Clock
 ) -> None:
