@@ -434,8 +434,11 @@ async def home_village(conn: aiosqlite.Connection, user_id: int) -> str | None:
 
 # --- buildings ------------------------------------------------------------------------------------
 async def objects_of(conn: aiosqlite.Connection, village_code: str) -> list[SocialObject]:
+    """A village's buildings: schools, medical posts, akimats, libraries, others; by name within each."""
     async with conn.execute(
-        "SELECT * FROM social_objects WHERE village_code = ? ORDER BY kind, name", (village_code,)
+        "SELECT * FROM social_objects WHERE village_code = ? ORDER BY CASE kind WHEN 'school' THEN 0"
+        " WHEN 'medical' THEN 1 WHEN 'akimat' THEN 2 WHEN 'library' THEN 3 ELSE 4 END, name",
+        (village_code,),
     ) as cursor:
         return [_object(row) for row in await cursor.fetchall()]
 

@@ -220,9 +220,9 @@ async def test_a_new_building_can_be_added_while_logging(db: Database) -> None:
         objects = await places.objects_of(conn, SHAKAT)
         village = await places.get_village(conn, SHAKAT)
     assert [(o.kind, o.name, o.connected) for o in objects] == [
-        ("akimat", "Әкімдік", False),
-        ("medical", "Медпункт", True),
         ("school", "№1 мектеп", False),
+        ("medical", "Медпункт", True),
+        ("akimat", "Әкімдік", False),
     ]
     assert village is not None and village.technology == "satellite" and village.planned_technology == "fibre"
     assert installation.object_id == objects[1].id
