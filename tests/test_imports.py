@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -10,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot.i18n import Translator
-from bot.places import texts
+from bot.notify import render
+from bot.places import notifications, texts  # noqa: F401 - notifications registers the renderers
 from bot.places.importer import import_kato, import_objects, import_plan
 from bot.sandbox.client import SandboxClient, TestUser
 from db import outbox, places
@@ -341,3 +343,24 @@ async def test_other_people_are_answered_while_a_big_classifier_is_imported(
         async with app.bot_data.db.read() as conn:
             assert await places.count_villages(conn) > 31_000
         assert app.bot_data.villages.get("591010100") is not None  # the search knows the new places
+
+
+async def test_a_plan_that_connects_a_village_tells_followers_whom_to_call(db: Database) -> None:
+    await import_kato(db, KATO.encode())
+    async with db.transaction() as tx:
+        await tx.execute(
+            "INSERT INTO users (id, first_name, language, first_seen, last_seen) VALUES (8, 'A', 'ru', 'x', 'x')"
+        )
+        await places.follow(
+            tx, 8, "556069100", __import__("datetime").datetime.now(__import__("datetime").UTC)
+        )
+    result = await import_plan(
+        db, "kato,stage,operator,hotline\n556069100,connected,Казахтелеком,160\n".encode()
+    )
+    assert result.notified == 1
+    async with db.read() as conn:
+        rows = await conn.execute_fetchall("SELECT kind, params FROM outbox")
+    kind, params = rows[0]
+    text = render(kind, Translator("ru"), json.loads(params)).text
+    assert "🏠 Дома: чтобы провести интернет домой, обратитесь к оператору Казахтелеком. ☎️ 160" in text
+    assert "Причина: обновлён план подключения." in text

@@ -556,7 +556,6 @@ async def import_plan(
                 planned_technology=row.planned_technology,
                 note=row.note,
             )
-            outcome = await change_rollout(tx, village, change, reason="plan_import", actor_id=None, now=now)
             details = (row.latitude, row.longitude, row.population, row.hotline)
             details_changed = (
                 village.latitude,
@@ -573,6 +572,9 @@ async def import_plan(
                     population=row.population,
                     hotline=row.hotline,
                 )
+            # Followers told of this change read the hotline the same file gives.
+            village = village.model_copy(update={"hotline": row.hotline})
+            outcome = await change_rollout(tx, village, change, reason="plan_import", actor_id=None, now=now)
             result.notified += outcome.notified
             if outcome.fields or details_changed:
                 result.changed += 1
