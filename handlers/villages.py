@@ -9,19 +9,11 @@ from bot import ui
 from bot.context import BotContext
 from bot.core.callbacks import MenuCb
 from bot.flows import END, Flow, Handler, State
-from bot.i18n import N_
 from bot.places import keyboards, notifications, service, texts  # noqa: F401 - notifications registers renderers
 from bot.places.callbacks import KEEP_WINDOW, BrowseCb, SearchCb, StageCb, VillageCb
 from bot.places.service import PlacesError, VillageCard
 
 NAME = "village.name"
-BROWSE_TITLES = {
-    "regions": N_("Choose the region:"),
-    "districts": N_("Choose the district:"),
-    "okrugs": N_("Choose the rural okrug:"),
-    "places": N_("Choose the village:"),
-    "small": N_("Wintering places, farms and other small places:"),
-}
 
 
 async def show_card(
@@ -143,7 +135,7 @@ async def browse(update: Update, context: BotContext, data: BrowseCb) -> State:
     if page is None:
         await ui.stale(update, context)
         return NAME
-    title = t._(BROWSE_TITLES[page.level])
+    title = t._(texts.BROWSE_TITLES[page.level])
     if page.pages > 1:
         title = t._("{title} (page {page} of {pages})", title=title, page=page.page + 1, pages=page.pages)
     lines = [f"<b>{texts.escape(page.area.name(t.language))}</b>", title] if page.area else [title]

@@ -286,37 +286,62 @@ async def test_staff_move_a_village_and_its_followers_hear_why(
         assert change is not None and change.actor_id == STAFF_ID and change.reason == "delayed_weather"
 
 
+AREA_WORDS = {
+    "kk": {
+        "language": "Қазақша",
+        "stale": "Бұл түйме ескірген. /menu мәзірін қайта ашыңыз.",
+        "outside": "Бұл ауыл сіздің аумағыңызға кірмейді.",
+        "prompt": "Ауылыңыздың атын",
+        "which": "Сіздікі қайсысы?",
+        "stage": "Кезең:",
+        "change": "🛠 Кезеңді өзгерту",
+        "install": "Жаңа қосылым",
+        "nothing": "Аумағыңызда «Шакат» деген ауыл табылмады.",
+    },
+    "ru": {
+        "language": "Русский",
+        "stale": "Эта кнопка устарела. Откройте /menu заново.",
+        "outside": "Это село не входит в вашу территорию.",
+        "prompt": "Напишите название",
+        "which": "Какое из них ваше?",
+        "stage": "Этап:",
+        "change": "🛠 Изменить этап",
+        "install": "Новое подключение",
+        "nothing": "На вашей территории не найдено село «Шакат»",
+    },
+}
+
+
+@pytest.mark.parametrize("language", ["kk", "ru"])
 async def test_an_engineer_of_another_area_is_told_the_area_reason(
-    client: SandboxClient, bot_factory: BotFactory, clock: Clock
+    client: SandboxClient, bot_factory: BotFactory, clock: Clock, language: str
 ) -> None:
+    words = AREA_WORDS[language]
     async with bot_factory(seed=True) as app:
         await grant(app, STAFF_ID, "15", clock)  # Aktobe region
-        sergey = await client.user("Сергей", id=STAFF_ID, language_code="ru")
-        await greet(sergey, "Русский")
+        sergey = await client.user("Сергей", id=STAFF_ID, language_code=language)
+        await greet(sergey, words["language"])
         menu = await sergey.last_message()
         assert menu is not None
         answer = await sergey.press_data(menu.message_id, f"vs:{SHAKAT}:connected:-1:0:installed")
-        assert answer == "Эта кнопка устарела. Откройте /menu заново."  # "installed" is not a staff reason
+        assert answer == words["stale"]  # "installed" is not a reason staff give
         answer = await sergey.press_data(menu.message_id, f"vs:{SHAKAT}:connected:-1:0:homes_ready")
-        assert answer == "Это село не входит в вашу территорию."
+        assert answer == words["outside"]
         # The card of a village elsewhere has no stage button for him.
         await sergey.send("/village")
-        await sergey.wait_for(lambda m: "Напишите название" in m.text)
+        await sergey.wait_for(lambda m: words["prompt"] in m.text)
         await sergey.send("Шакат")
         await sergey.press(
-            (await sergey.wait_for(lambda m: m.text.startswith("Какое из них ваше?"))).labels[0], wait=0
+            (await sergey.wait_for(lambda m: m.text.startswith(words["which"]))).labels[0], wait=0
         )
-        card = await sergey.wait_for(lambda m: "Этап:" in m.text)
-        assert "🛠 Изменить этап" not in card.labels
+        card = await sergey.wait_for(lambda m: words["stage"] in m.text)
+        assert words["change"] not in card.labels
         # /install offers only villages of his area; a forged choice is refused with the area reason.
         await sergey.send("/install")
-        await sergey.wait_for(lambda m: "Новое подключение" in m.text)
+        await sergey.wait_for(lambda m: words["install"] in m.text)
         await sergey.send("Шакат")
-        nothing = await sergey.wait_for(lambda m: "На вашей территории не найдено село «Шакат»" in m.text)
-        assert (
-            await sergey.press_data(nothing.message_id, f"iv:{SHAKAT}")
-            == "Это село не входит в вашу территорию."
-        )
+        nothing = await sergey.wait_for(lambda m: words["nothing"] in m.text)
+        assert await sergey.press_data(nothing.message_id, f"iv:{SHAKAT}") == words["outside"]
         async with app.bot_data.db.read() as conn:
             village = await places.get_village(conn, SHAKAT)
         assert village is not None and village.stage == "construction"

@@ -460,14 +460,14 @@ def _classifier(rows: list[tuple[int, KatoRow]], result: ImportResult) -> Classi
                 row.kato_version,
                 settlement_kind(row.name_ru),
             )
-    for code, (region, district, okrug, *rest) in villages.items():
+    for code, (region, district, okrug, name_kk, name_ru, version, kind) in villages.items():
         if district not in areas:
             result.problems.append(
                 Problem("district_missing", lines[code], "kato", code, {"district": district})
             )
         # Some settlements sit directly under a district (EF = 00): they belong to no okrug.
         if okrug not in areas or areas[okrug or ""][0] != "okrug":
-            villages[code] = (region, district, None, *rest)  # type: ignore[assignment]
+            villages[code] = (region, district, None, name_kk, name_ru, version, kind)
     return Classifier(areas, villages)
 
 

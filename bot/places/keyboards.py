@@ -244,5 +244,5 @@ def make_log_keyboard(t: Translator, lines: Sequence[LogLine]) -> InlineKeyboard
 
 # --- imports --------------------------------------------------------------------------------------
 def make_import_keyboard(t: Translator) -> InlineKeyboardMarkup:
-    rows = [[ui.button(t._(label), ImportCb(kind=kind))] for kind, label in texts.IMPORT_KIND_NAMES.items()]  # type: ignore[arg-type]
+    rows = [[ui.button(t._(label), ImportCb(kind=kind))] for kind, label in texts.IMPORT_KIND_NAMES.items()]
     return ui.keyboard(*rows, [ui.button(t._("✖️ Cancel"), ImportCb(kind="cancel"))])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from bot import ui
 from bot.core import texts as core
@@ -110,10 +110,17 @@ IMPORT_PROBLEMS: dict[str, str] = {
     "outside_area": N_("outside your area"),
     "kato_everywhere": N_("only an administrator for the whole country can import the classifier"),
 }
-IMPORT_KIND_NAMES: dict[str, str] = {
+IMPORT_KIND_NAMES: dict[Literal["kato", "plan", "objects"], str] = {
     "kato": N_("🗺 Settlements (KATO classifier)"),
     "plan": N_("📅 Rollout plan"),
     "objects": N_("🏫 Social objects"),
+}
+BROWSE_TITLES: dict[str, str] = {
+    "regions": N_("Choose the region:"),
+    "districts": N_("Choose the district:"),
+    "okrugs": N_("Choose the rural okrug:"),
+    "places": N_("Choose the village:"),
+    "small": N_("Wintering places, farms and other small places:"),
 }
 AT_LINE = N_("Line {line}: {problem}")
 AT_CELL = N_("Line {line}, column «{column}»: {problem}")
