@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
@@ -12,6 +13,7 @@ from bot.i18n import Translator, translator
 from bot.places.search import VillageIndex
 from bot.roles import Member
 from db.database import Database
+from db.places import index_rows
 
 if TYPE_CHECKING:
     from bot.api.events import EventWorker
@@ -49,8 +51,10 @@ class Services:
         return self._villages
 
     async def reload_villages(self) -> VillageIndex:
+        """Rebuild the index from the database; built off the event loop and outside the database lock."""
         async with self.db.read() as conn:
-            self._villages = await VillageIndex.load(conn)
+            rows = await index_rows(conn)
+        self._villages = await asyncio.to_thread(VillageIndex.from_rows, rows)
         return self._villages
 
     async def open_database(self) -> Database:

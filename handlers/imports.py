@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-from telegram import Update
-from telegram.ext import CallbackQueryHandler, MessageHandler, filters
+import time
+
+from telegram import Message, Update
+from telegram.ext import MessageHandler, filters
 
 from bot import ui
-from bot.callbacks import CallbackData
 from bot.context import BotContext
 from bot.flows import Flow, Handler
-from bot.places import importer
-from db import drafts
-from handlers.common import back_to_menu, button, keyboard, reply, requires
+from bot.places import keyboards, service, texts
+from bot.places.callbacks import ImportCb
+from bot.places.importer import ImportResult
+from bot.places.service import PlacesError
 from handlers.system import unsupported_message
 
-FLOW = "import"
 MAX_BYTES = 5 * 1024 * 1024
 SHOWN_ERRORS = 15
-
-
-class ImportCb(CallbackData, prefix="imp"):
-    kind: str  # kato, plan, objects, cancel
+PROGRESS_AFTER = 2.0  # seconds of checking before the admin is told how far it got
 
 
 async def document_received(update: Update, context: BotContext) -> None:
@@ -32,96 +30,88 @@ async def document_received(update: Update, context: BotContext) -> None:
     assert message is not None and message.document is not None
     t = context.t
     document = message.document
-    if not (document.file_name or "").lower().endswith((".csv", ".txt")):
-        await reply(update, context, t._("Please send a CSV file (.csv)."))
+    name = ui.shorten(document.file_name or "file.csv", 60)
+    if not name.lower().endswith((".csv", ".txt")):
+        await ui.show(update, context, t._("Please send a CSV file (.csv)."))
         return
     if (document.file_size or 0) > MAX_BYTES:
-        await reply(update, context, t._("The file is too large: at most 5 MB."))
+        await ui.show(update, context, t._("The file is too large: at most 5 MB."))
         return
-    async with context.db.transaction() as tx:
-        await drafts.save_draft(
-            tx,
-            context.member.id,
-            FLOW,
-            {"file_id": document.file_id, "name": document.file_name},
-            context.clock.now(),
-        )
-    await reply(
-        update,
-        context,
-        t._("What is in «{name}»?", name=document.file_name or "file"),
-        keyboard(
-            [button(t._("🗺 Settlements (KATO classifier)"), ImportCb(kind="kato"))],
-            [button(t._("📅 Rollout plan"), ImportCb(kind="plan"))],
-            [button(t._("🏫 Social objects"), ImportCb(kind="objects"))],
-            [button(t._("✖️ Cancel"), ImportCb(kind="cancel"))],
-        ),
+    await service.remember_import_file(
+        context.db, context.member, document.file_id, name, context.clock.now()
     )
+    await ui.show(update, context, t._("What is in «{name}»?", name=name), keyboards.make_import_keyboard(t))
 
 
-@requires("admin")
-async def kind_chosen(update: Update, context: BotContext) -> None:
-    query = update.callback_query
-    assert query is not None
+async def kind_chosen(update: Update, context: BotContext, data: ImportCb) -> None:
+    """Import the file as what the admin said it is; the bot keeps answering others meanwhile."""
     t = context.t
-    data = ImportCb.parse(query.data)
-    async with context.db.read() as conn:
-        draft = await drafts.get_draft(conn, context.member.id, FLOW)
-    if data is None or data.kind not in ("kato", "plan", "objects", "cancel") or not draft.get("file_id"):
-        await ui.answer(
-            update, context, t._("This button is out of date. Open /menu again."), show_alert=True
-        )
+    if not context.member.is_admin:
+        await ui.refuse(update, context, texts.error_text(t, "not_admin"))
         return
-    await ui.answer(update, context)
-    async with context.db.transaction() as tx:
-        await drafts.clear_draft(tx, context.member.id, FLOW)
+    waiting = await service.take_import_file(context.db, context.member)
+    if waiting is None:
+        await ui.stale(update, context)
+        return
+    file_id, name = waiting
     if data.kind == "cancel":
-        await reply(update, context, t._("Cancelled."), edit=True)
+        await ui.show(update, context, t._("Cancelled."))
         return
-    await reply(update, context, t._("Importing, please wait…"), edit=True)
-    file = await context.bot.get_file(draft["file_id"])
+    shown = await ui.show(
+        update, context, t._("⏳ Importing «{name}». Others can keep using the bot meanwhile.", name=name)
+    )
+    asked = time.monotonic()
+    file = await context.bot.get_file(file_id)
     content = bytes(await file.download_as_bytearray())
-    run = {"kato": importer.import_kato, "plan": importer.import_plan, "objects": importer.import_objects}[
-        data.kind
-    ]
-    result = await run(context.db, content, context.clock)
-    if not result.ok:
-        shown = "\n".join(f"• {error}" for error in result.errors[:SHOWN_ERRORS])
-        more = len(result.errors) - SHOWN_ERRORS
-        text = (
-            t.n_(
-                "The file has {n} error; nothing was changed:",
-                "The file has {n} errors; nothing was changed:",
-                len(result.errors),
-            )
-            + "\n"
-            + _escape(shown)
+
+    async def checked(rows: int) -> None:
+        # Telegram allows about one message a second per chat: a quick check needs no second word.
+        if isinstance(shown, Message) and time.monotonic() - asked > PROGRESS_AFTER:
+            await shown.edit_text(t.n_("⏳ {n} row checked, saving…", "⏳ {n} rows checked, saving…", rows))
+
+    try:
+        result = await service.import_file(
+            context.db, context.member, data.kind, content, context.clock.now(), progress=checked
         )
-        if more > 0:
-            text += "\n" + t.n_("…and {n} more.", "…and {n} more.", more)
-        await reply(update, context, text, keyboard([back_to_menu(t)]))
+    except PlacesError as error:
+        await ui.refuse(update, context, texts.error_text(t, error.code))
         return
-    await context.services.reload_villages()
-    await reply(
-        update,
-        context,
-        t._(
+    if result.ok and data.kind in ("kato", "plan"):
+        await context.services.reload_villages()
+    text = _outcome(context, result)
+    if isinstance(shown, Message):
+        await shown.edit_text(text, reply_markup=ui.keyboard([ui.back_to_menu(t)]))
+    else:
+        await ui.show(update, context, text, ui.keyboard([ui.back_to_menu(t)]), new=True)
+
+
+def _outcome(context: BotContext, result: ImportResult) -> str:
+    t = context.t
+    if result.ok:
+        return t._(
             "Imported {rows} rows: {added} added, {changed} changed, {unchanged} unchanged.",
             rows=result.rows,
             added=result.added,
             changed=result.changed,
             unchanged=result.unchanged,
-        ),
-        keyboard([back_to_menu(t)]),
-    )
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        )
+    problems = result.problems
+    lines = [
+        t.n_(
+            "The file has {n} error; nothing was changed:",
+            "The file has {n} errors; nothing was changed:",
+            len(problems),
+        )
+    ]
+    lines += ["• " + texts.describe_problem(t, problem) for problem in problems[:SHOWN_ERRORS]]
+    more = len(problems) - SHOWN_ERRORS
+    if more > 0:
+        lines.append(t.n_("…and {n} more.", "…and {n} more.", more))
+    return ui.fit(lines)
 
 
 FLOWS: list[Flow] = []
 HANDLERS: list[Handler] = [
     MessageHandler(filters.Document.ALL & filters.ChatType.PRIVATE, document_received),
-    CallbackQueryHandler(kind_chosen, pattern=ImportCb.filter()),
+    ui.on_button(ImportCb, kind_chosen),
 ]

@@ -2,39 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import Update
-from telegram.ext import (
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import CommandHandler, MessageHandler, filters
 
 from bot import ui
-from bot.callbacks import CallbackData
 from bot.context import BotContext
-from bot.flows import Flow, Handler, State
-from bot.places import service
-from bot.places.service import InstallationError, NewInstallation, check_speed
-from db import drafts, places
-from db.places import OBJECT_KINDS, TECHNOLOGIES
-from handlers.common import (
-    back_to_menu,
-    button,
-    keyboard,
-    reply,
-    requires,
-    step_filter,
-    update_draft,
-    village_choices,
+from bot.core.callbacks import MenuCb
+from bot.flows import END, Flow, Handler, State
+from bot.places import keyboards, service, texts
+from bot.places.callbacks import (
+    FixCb,
+    InstallAgainCb,
+    InstallBuildingCb,
+    InstallKindCb,
+    InstallSaveCb,
+    InstallSkipCb,
+    InstallTechnologyCb,
+    InstallVillageCb,
 )
-from handlers.villages import OBJECT_KIND_NAMES, TECHNOLOGY_NAMES
+from bot.places.rollout import InstallationError, check_building_name, check_speed
 
 FLOW = "install"
-(VILLAGE, OBJECT, NEW_KIND, NEW_NAME, TECHNOLOGY, SPEED, PHOTO, LOCATION, CONFIRM, FIX_SPEED) = (
+VILLAGE, OBJECT, NEW_KIND, NEW_NAME, TECHNOLOGY, SPEED, PHOTO, LOCATION, CONFIRM, FIX_SPEED = (
     f"{FLOW}.{step}"
     for step in (
         "village",
@@ -51,147 +40,100 @@ FLOW = "install"
 )
 
 
-class InstallCb(CallbackData, prefix="in"):
-    step: str  # v: village, o: object, k: new kind, t: technology, skip, save, cancel
-    value: str = "-"
+async def refuse(update: Update, context: BotContext, error: InstallationError) -> None:
+    await ui.refuse(update, context, texts.error_text(context.t, error.code))
 
 
-class FixCb(CallbackData, prefix="fx"):
-    installation: int
-
-
-def error_text(context: BotContext, code: str) -> str:
-    t = context.t
-    texts = {
-        "speed_not_a_number": t._("Please type the measured speed as a number, e.g. 85 or 92.5."),
-        "speed_out_of_range": t._("The speed must be between 0.1 and 10000 Mbit/s."),
-        "unknown_village": t._("This village is not in the list."),
-        "unknown_object": t._("This building is not in the village."),
-        "unknown_technology": t._("Choose the technology with a button."),
-        "unknown_installation": t._("This entry does not exist."),
-        "not_the_author": t._("You can correct only your own entries."),
-        "too_late": t._("Entries can be corrected within 24 hours only."),
-    }
-    return texts.get(code, t._("Sorry, something went wrong. Please try again in a minute."))
-
-
-async def _draft(context: BotContext) -> dict[str, Any]:
-    async with context.db.read() as conn:
-        return await drafts.get_draft(conn, context.member.id, FLOW)
-
-
-async def _save(context: BotContext, **changes: Any) -> dict[str, Any]:
-    return await update_draft(context, FLOW, **changes)
-
-
-def _cancel_row(context: BotContext) -> list[Any]:
-    return [ui.cancel_button(context.t)]
-
-
-@requires("staff")
 async def start_install(update: Update, context: BotContext) -> State:
     """/install: which village?"""
-    if update.callback_query is not None:
-        await ui.answer(update, context)
-    async with context.db.transaction() as tx:
-        await drafts.save_draft(tx, context.member.id, FLOW, {}, context.clock.now())
-    await reply(
-        update,
-        context,
-        context.t._("🛠 New installation. Type the village name:"),
-        keyboard(_cancel_row(context)),
+    t = context.t
+    await service.begin_installation(context.db, context.member, context.clock.now())
+    await ui.show(
+        update, context, t._("🛠 New installation. Type the village name:"), keyboards.make_cancel_keyboard(t)
+    )
+    return VILLAGE
+
+
+async def menu_install(update: Update, context: BotContext, data: MenuCb) -> State:
+    return await start_install(update, context)
+
+
+async def type_again(update: Update, context: BotContext, data: InstallAgainCb) -> State:
+    t = context.t
+    await ui.show(
+        update, context, t._("🛠 New installation. Type the village name:"), keyboards.make_cancel_keyboard(t)
     )
     return VILLAGE
 
 
 async def village_typed(update: Update, context: BotContext) -> State:
+    """The villages in my area closest to what I typed; typing again searches again."""
     message = update.effective_message
     assert message is not None and message.text is not None
     t = context.t
-    rows = village_choices(context, message.text, lambda code: InstallCb(step="v", value=code), role="staff")
-    if not rows:
-        await reply(
+    found = service.find_villages(
+        context.services.villages, message.text, member=context.member, role="staff"
+    )
+    if not found:
+        await ui.show(
             update,
             context,
-            t._("No village in your area matches «{query}». Type it again:", query=message.text[:60]),
-            keyboard(_cancel_row(context)),
+            texts.nothing_found(t, message.text, in_area=True),
+            keyboards.make_cancel_keyboard(t),
         )
         return VILLAGE
-    await reply(update, context, t._("Which village?"), keyboard(*rows, _cancel_row(context)))
+    await ui.show(
+        update,
+        context,
+        texts.village_choice_text(t, found, t._("Which village?")),
+        keyboards.make_village_choice_keyboard(
+            t, found, lambda code: InstallVillageCb(code=code), InstallAgainCb()
+        ),
+    )
     return VILLAGE
 
 
-async def village_chosen(update: Update, context: BotContext) -> State:
-    query = update.callback_query
-    assert query is not None
-    data = InstallCb.parse(query.data)
+async def village_chosen(update: Update, context: BotContext, data: InstallVillageCb) -> State:
     t = context.t
-    async with context.db.read() as conn:
-        village = await places.get_village(conn, data.value) if data else None
-        objects = await places.objects_of(conn, village.code) if village else []
-    if village is None or not context.member.can("staff", village.code):
-        await ui.answer(update, context, t._("This village is outside your area."), show_alert=True)
+    try:
+        village, buildings = await service.choose_install_village(
+            context.db, context.member, data.code, context.clock.now()
+        )
+    except InstallationError as error:
+        await refuse(update, context, error)
         return VILLAGE
-    await ui.answer(update, context)
-    await _save(context, village=village.code)
-    rows = [
-        [
-            button(
-                f"{'✅' if o.connected else '⏳'} {o.name} ({t._(OBJECT_KIND_NAMES[o.kind])})"[:60],
-                InstallCb(step="o", value=str(o.id)),
-            )
-        ]
-        for o in objects[:20]
-    ]
-    rows.append([button(t._("➕ Another building"), InstallCb(step="o", value="new"))])
-    await reply(
+    await ui.show(
         update,
         context,
-        t._("{village}: which building?", village=village.name(t.language)),
-        keyboard(*rows, _cancel_row(context)),
-        edit=True,
+        t._(
+            "{village}: which building?",
+            village=texts.picked(t, {"kk": village.name_kk, "ru": village.name_ru}),
+        ),
+        keyboards.make_building_keyboard(t, buildings),
     )
     return OBJECT
 
 
-async def object_chosen(update: Update, context: BotContext) -> State:
-    query = update.callback_query
-    assert query is not None
-    data = InstallCb.parse(query.data)
+async def building_chosen(update: Update, context: BotContext, data: InstallBuildingCb) -> State:
     t = context.t
-    await ui.answer(update, context)
-    if data is not None and data.value == "new":
-        rows = [
-            [button(t._(OBJECT_KIND_NAMES[kind]), InstallCb(step="k", value=kind))] for kind in OBJECT_KINDS
-        ]
-        await reply(
-            update, context, t._("What kind of building?"), keyboard(*rows, _cancel_row(context)), edit=True
-        )
+    if data.building is None:
+        await ui.show(update, context, t._("What kind of building?"), keyboards.make_kind_keyboard(t))
         return NEW_KIND
-    draft = await _draft(context)
-    async with context.db.read() as conn:
-        found = await places.get_object(conn, int(data.value)) if data and data.value.isdigit() else None
-    if found is None or found.village_code != draft.get("village"):
-        await reply(update, context, error_text(context, "unknown_object"))
+    try:
+        await service.choose_building(context.db, context.member, data.building, context.clock.now())
+    except InstallationError as error:
+        await refuse(update, context, error)
         return OBJECT
-    await _save(context, object_id=found.id)
     return await ask_technology(update, context)
 
 
-async def kind_chosen(update: Update, context: BotContext) -> State:
-    query = update.callback_query
-    assert query is not None
-    data = InstallCb.parse(query.data)
-    await ui.answer(update, context)
-    if data is None or data.value not in OBJECT_KINDS:
-        return NEW_KIND
-    await _save(context, new_kind=data.value, object_id=None)
-    await reply(
-        update,
-        context,
-        context.t._("Type the building's name, e.g. «№2 школа»:"),
-        keyboard(_cancel_row(context)),
-        edit=True,
+async def kind_chosen(update: Update, context: BotContext, data: InstallKindCb) -> State:
+    t = context.t
+    await service.note_installation(
+        context.db, context.member, context.clock.now(), new_kind=data.kind, object_id=None
+    )
+    await ui.show(
+        update, context, t._("Type the building's name, e.g. «№2 школа»:"), keyboards.make_cancel_keyboard(t)
     )
     return NEW_NAME
 
@@ -199,41 +141,28 @@ async def kind_chosen(update: Update, context: BotContext) -> State:
 async def name_typed(update: Update, context: BotContext) -> State:
     message = update.effective_message
     assert message is not None and message.text is not None
-    name = message.text.strip()
-    if not 2 <= len(name) <= 100:
-        await reply(update, context, context.t._("The name should be 2 to 100 characters. Type it again:"))
+    try:
+        name = check_building_name(message.text)
+    except InstallationError as error:
+        await refuse(update, context, error)
         return NEW_NAME
-    await _save(context, new_name=name)
+    await service.note_installation(context.db, context.member, context.clock.now(), new_name=name)
     return await ask_technology(update, context)
 
 
 async def ask_technology(update: Update, context: BotContext) -> State:
     t = context.t
-    rows = [[button(t._(TECHNOLOGY_NAMES[tech]), InstallCb(step="t", value=tech))] for tech in TECHNOLOGIES]
-    await reply(
-        update,
-        context,
-        t._("Which technology?"),
-        keyboard(*rows, _cancel_row(context)),
-        edit=update.callback_query is not None,
-    )
+    await ui.show(update, context, t._("Which technology?"), keyboards.make_technology_keyboard(t))
     return TECHNOLOGY
 
 
-async def technology_chosen(update: Update, context: BotContext) -> State:
-    query = update.callback_query
-    assert query is not None
-    data = InstallCb.parse(query.data)
-    await ui.answer(update, context)
-    if data is None or data.value not in TECHNOLOGIES:
-        return TECHNOLOGY
-    await _save(context, technology=data.value)
-    await reply(
-        update,
-        context,
-        context.t._("Type the measured speed in Mbit/s:"),
-        keyboard(_cancel_row(context)),
-        edit=True,
+async def technology_chosen(update: Update, context: BotContext, data: InstallTechnologyCb) -> State:
+    t = context.t
+    await service.note_installation(
+        context.db, context.member, context.clock.now(), technology=data.technology
+    )
+    await ui.show(
+        update, context, t._("Type the measured speed in Mbit/s:"), keyboards.make_cancel_keyboard(t)
     )
     return SPEED
 
@@ -244,188 +173,162 @@ async def speed_typed(update: Update, context: BotContext) -> State:
     try:
         speed = check_speed(message.text[:50])
     except InstallationError as error:
-        await reply(update, context, error_text(context, error.code))
+        await refuse(update, context, error)
         return SPEED
-    await _save(context, speed=speed)
+    await service.note_installation(context.db, context.member, context.clock.now(), speed=speed)
+    return await ask_photo(update, context)
+
+
+async def ask_photo(update: Update, context: BotContext) -> State:
     t = context.t
-    await reply(
+    await ui.show(
         update,
         context,
         t._("Send a photo of the installation, or skip:"),
-        keyboard([button(t._("Skip ➡️"), InstallCb(step="skip", value="photo"))], _cancel_row(context)),
+        keyboards.make_skip_keyboard(t, "photo"),
     )
     return PHOTO
 
 
-async def photo_sent(update: Update, context: BotContext) -> State:
-    message = update.effective_message
-    assert message is not None and message.photo
-    await _save(context, photo=message.photo[-1].file_id)
-    return await ask_location(update, context)
-
-
 async def ask_location(update: Update, context: BotContext) -> State:
     t = context.t
-    await reply(
+    await ui.show(
         update,
         context,
         t._("Share the location (📎 → Location), or skip:"),
-        keyboard([button(t._("Skip ➡️"), InstallCb(step="skip", value="location"))], _cancel_row(context)),
+        keyboards.make_skip_keyboard(t, "location"),
     )
     return LOCATION
 
 
-async def skip(update: Update, context: BotContext) -> State:
-    query = update.callback_query
-    assert query is not None
-    data = InstallCb.parse(query.data)
-    await ui.answer(update, context)
-    if data is not None and data.value == "photo":
-        return await ask_location(update, context)
-    return await ask_confirm(update, context)
+async def photo_sent(update: Update, context: BotContext) -> State:
+    """A photo lands in the installation, at the photo step or the location step."""
+    message = update.effective_message
+    assert message is not None and message.photo
+    draft = await service.note_installation(
+        context.db, context.member, context.clock.now(), photo=message.photo[-1].file_id
+    )
+    if draft.get("latitude") is not None:
+        return await ask_confirm(update, context)
+    return await ask_location(update, context)
 
 
 async def location_sent(update: Update, context: BotContext) -> State:
+    """A location lands in the installation, at the location step or the photo step."""
     message = update.effective_message
     assert message is not None and message.location is not None
-    await _save(context, latitude=message.location.latitude, longitude=message.location.longitude)
+    draft = await service.note_installation(
+        context.db,
+        context.member,
+        context.clock.now(),
+        latitude=message.location.latitude,
+        longitude=message.location.longitude,
+    )
+    if not draft.get("photo") and not draft.get("photo_skipped"):
+        return await ask_photo(update, context)
+    return await ask_confirm(update, context)
+
+
+async def skip(update: Update, context: BotContext, data: InstallSkipCb) -> State:
+    if data.step == "photo":
+        draft = await service.note_installation(
+            context.db, context.member, context.clock.now(), photo_skipped=True
+        )
+        if draft.get("latitude") is not None:
+            return await ask_confirm(update, context)
+        return await ask_location(update, context)
     return await ask_confirm(update, context)
 
 
 async def ask_confirm(update: Update, context: BotContext) -> State:
     t = context.t
-    draft = await _draft(context)
-    async with context.db.read() as conn:
-        village = await places.get_village(conn, draft.get("village", ""))
-        found = await places.get_object(conn, draft["object_id"]) if draft.get("object_id") else None
-    if village is None:
-        await reply(update, context, error_text(context, "unknown_village"))
-        return ConversationHandler.END
-    building = found.name if found else draft.get("new_name", "")
-    technology_name = TECHNOLOGY_NAMES[draft["technology"]]
-    technology = t._(technology_name)
-    speed = float(draft["speed"])
+    try:
+        summary = await service.installation_summary(context.db, context.member, t.language)
+    except InstallationError as error:
+        await refuse(update, context, error)
+        return END
+    yes, no = t._("yes"), t._("no")
+    building = (
+        f"{texts.OBJECT_KIND_ICONS.get(summary.kind, '🏢')} {ui.shorten(summary.building, texts.NAME_LIMIT)}"
+    )
     lines = [
         t._("<b>Check and save</b>"),
-        t._("Village: {village}", village=village.name(t.language)),
+        t._(
+            "Village: {village}",
+            village=texts.picked(t, {"kk": summary.village.name_kk, "ru": summary.village.name_ru}),
+        ),
         t._("Building: {name}", name=building),
-        t._("Technology: {technology}", technology=technology),
-        t._("Speed: {speed} Mbit/s", speed=speed),
-        t._("Photo: {answer}", answer=t._("yes") if draft.get("photo") else t._("no")),
-        t._("Location: {answer}", answer=t._("yes") if draft.get("latitude") else t._("no")),
+        t._("Technology: {technology}", technology=texts.technology_name(t, summary.technology)),
+        t._("Speed: {speed} Mbit/s", speed=summary.speed),
+        t._("Photo: {answer}", answer=yes if summary.photo else no),
+        t._("Location: {answer}", answer=yes if summary.located else no),
     ]
-    await reply(
-        update,
-        context,
-        "\n".join(lines),
-        keyboard([button(t._("✅ Save"), InstallCb(step="save"))], _cancel_row(context)),
-    )
+    await ui.show(update, context, "\n".join(lines), keyboards.make_save_keyboard(t))
     return CONFIRM
 
 
-@requires("staff")
-async def save(update: Update, context: BotContext) -> State:
+async def save(update: Update, context: BotContext, data: InstallSaveCb) -> State:
     """Commit the installation; a redelivered press finds the same entry and adds nothing."""
-    query = update.callback_query
-    assert query is not None
     t = context.t
-    draft = await _draft(context)
-    if not draft.get("village") or not context.member.can("staff", draft["village"]):
-        await ui.answer(update, context, t._("This village is outside your area."), show_alert=True)
-        return ConversationHandler.END
-    new = NewInstallation(
-        village_code=draft["village"],
-        object_id=draft.get("object_id"),
-        new_object_kind=draft.get("new_kind"),
-        new_object_name=draft.get("new_name"),
-        technology=draft.get("technology", ""),
-        speed_mbps=float(draft.get("speed", 0)),
-        photo_file_id=draft.get("photo"),
-        latitude=draft.get("latitude"),
-        longitude=draft.get("longitude"),
-    )
+    assert update.callback_query is not None
     try:
-        async with context.db.transaction() as tx:
-            installation, _created = await service.log_installation(
-                tx,
-                new,
-                staff_id=context.member.id,
-                source_key=f"callback:{query.id}",
-                now=context.clock.now(),
-            )
-            await drafts.clear_draft(tx, context.member.id, FLOW)
+        installation = await service.save_installation(
+            context.db,
+            context.member,
+            source_key=f"callback:{update.callback_query.id}",
+            now=context.clock.now(),
+        )
     except InstallationError as error:
-        await ui.answer(update, context, error_text(context, error.code), show_alert=True)
-        return CONFIRM
-    await ui.answer(update, context, t._("Saved."))
-    await reply(
+        await refuse(update, context, error)
+        return CONFIRM if error.code != "outside_area" else END
+    await ui.show(
         update,
         context,
         t._(
             "✅ Installation No. {number} saved. Followers of the village are told.",
             number=str(installation.id),
         ),
-        keyboard([back_to_menu(t)]),
-        edit=True,
+        ui.keyboard([ui.back_to_menu(t)]),
     )
-    return ConversationHandler.END
+    return END
 
 
-@requires("staff")
-async def my_log(update: Update, context: BotContext) -> State:
+async def my_log(update: Update, context: BotContext) -> None:
     """/mylog: my last installations; ones under 24 hours old can be corrected."""
     t = context.t
-    now = context.clock.now()
-    async with context.db.read() as conn:
-        mine = await places.installations_by(conn, context.member.id)
-        names = {}
-        for item in mine:
-            village = await places.get_village(conn, item.village_code)
-            found = await places.get_object(conn, item.object_id)
-            names[item.id] = (
-                village.name(t.language) if village else item.village_code,
-                found.name if found else "",
-            )
-    if not mine:
-        await reply(update, context, t._("You have not logged any installations yet. Use /install."))
-        return ConversationHandler.END
-    lines = [t._("<b>My installations</b>")]
-    rows = []
-    for item in mine:
-        village_name, building = names[item.id]
-        lines.append(
+    if not context.member.holds("staff"):
+        await ui.refuse(update, context, texts.error_text(t, "not_staff"))
+        return
+    lines = await service.my_installations(context.db, context.member, context.clock.now())
+    if not lines:
+        await ui.show(update, context, t._("You have not logged any installations yet. Use /install."))
+        return
+    text = [t._("<b>My installations</b>")]
+    for line in lines:
+        item = line.line.installation
+        text.append(
             t._(
                 "No. {number}, {date}: {village}, {name} — {technology}, {speed} Mbit/s",
                 number=str(item.id),
                 date=t.datetime(item.created_at),
-                village=village_name,
-                name=building,
-                technology=t._(TECHNOLOGY_NAMES.get(item.technology, item.technology)),
+                village=texts.picked(t, line.line.village),
+                name=texts.building_name(t, line.line.building),
+                technology=texts.technology_name(t, item.technology),
                 speed=item.speed_mbps,
             )
         )
-        if now - item.created_at < service.CORRECTION_WINDOW:
-            rows.append(
-                [button(t._("✏️ Correct No. {number}", number=str(item.id)), FixCb(installation=item.id))]
-            )
-    await reply(update, context, "\n".join(lines), keyboard(*rows[:10], [back_to_menu(t)]))
-    return ConversationHandler.END
+    await ui.show(update, context, ui.fit(text), keyboards.make_log_keyboard(t, lines))
 
 
-@requires("staff")
-async def fix_chosen(update: Update, context: BotContext) -> State:
-    query = update.callback_query
-    assert query is not None
-    data = FixCb.parse(query.data)
-    if data is None:
-        await ui.answer(
-            update, context, context.t._("This button is out of date. Open /menu again."), show_alert=True
-        )
-        return ConversationHandler.END
-    await ui.answer(update, context)
-    await _save(context, fix=data.installation)
-    await reply(
-        update, context, context.t._("Type the corrected speed in Mbit/s:"), keyboard(_cancel_row(context))
+async def fix_chosen(update: Update, context: BotContext, data: FixCb) -> State:
+    t = context.t
+    try:
+        await service.start_correction(context.db, context.member, data.installation, context.clock.now())
+    except InstallationError as error:
+        await refuse(update, context, error)
+        return END
+    await ui.show(
+        update, context, t._("Type the corrected speed in Mbit/s:"), keyboards.make_cancel_keyboard(t)
     )
     return FIX_SPEED
 
@@ -433,59 +336,56 @@ async def fix_chosen(update: Update, context: BotContext) -> State:
 async def fix_typed(update: Update, context: BotContext) -> State:
     message = update.effective_message
     assert message is not None and message.text is not None
-    draft = await _draft(context)
     try:
         speed = check_speed(message.text[:50])
-        async with context.db.transaction() as tx:
-            fixed = await service.correct_installation(
-                tx,
-                int(draft.get("fix", 0)),
-                staff_id=context.member.id,
-                speed_mbps=speed,
-                now=context.clock.now(),
-            )
-            await drafts.clear_draft(tx, context.member.id, FLOW)
+        fixed = await service.correct_installation(
+            context.db, context.member, speed_mbps=speed, now=context.clock.now()
+        )
     except InstallationError as error:
-        await reply(update, context, error_text(context, error.code))
-        return FIX_SPEED if error.code.startswith("speed") else ConversationHandler.END
-    await reply(
+        await refuse(update, context, error)
+        return FIX_SPEED if error.code.startswith("speed") else END
+    await ui.show(
         update,
         context,
         context.t._(
             "Corrected: No. {number} is now {speed} Mbit/s.", number=str(fixed.id), speed=fixed.speed_mbps
         ),
     )
-    return ConversationHandler.END
+    return END
 
 
+TEXT = filters.TEXT & ~filters.COMMAND
 INSTALL = Flow(
     FLOW,
     role="staff",
     entry_points=[
         CommandHandler("install", start_install),
-        CallbackQueryHandler(start_install, pattern=lambda d: d == "menu:install"),
-        CallbackQueryHandler(fix_chosen, pattern=FixCb.filter()),
+        ui.on_button(MenuCb, menu_install, when=lambda data: data.item == "install"),
+        ui.on_button(FixCb, fix_chosen),
     ],
     states={
         VILLAGE: [
-            MessageHandler(filters.TEXT & ~filters.COMMAND, village_typed),
-            CallbackQueryHandler(village_chosen, pattern=step_filter("in", "v")),
+            MessageHandler(TEXT, village_typed),
+            ui.on_button(InstallVillageCb, village_chosen),
+            ui.on_button(InstallAgainCb, type_again),
         ],
-        OBJECT: [CallbackQueryHandler(object_chosen, pattern=step_filter("in", "o"))],
-        NEW_KIND: [CallbackQueryHandler(kind_chosen, pattern=step_filter("in", "k"))],
-        NEW_NAME: [MessageHandler(filters.TEXT & ~filters.COMMAND, name_typed)],
-        TECHNOLOGY: [CallbackQueryHandler(technology_chosen, pattern=step_filter("in", "t"))],
-        SPEED: [MessageHandler(filters.TEXT & ~filters.COMMAND, speed_typed)],
+        OBJECT: [ui.on_button(InstallBuildingCb, building_chosen)],
+        NEW_KIND: [ui.on_button(InstallKindCb, kind_chosen)],
+        NEW_NAME: [MessageHandler(TEXT, name_typed)],
+        TECHNOLOGY: [ui.on_button(InstallTechnologyCb, technology_chosen)],
+        SPEED: [MessageHandler(TEXT, speed_typed)],
         PHOTO: [
             MessageHandler(filters.PHOTO, photo_sent),
-            CallbackQueryHandler(skip, pattern=step_filter("in", "skip")),
+            MessageHandler(filters.LOCATION, location_sent),
+            ui.on_button(InstallSkipCb, skip),
         ],
         LOCATION: [
             MessageHandler(filters.LOCATION, location_sent),
-            CallbackQueryHandler(skip, pattern=step_filter("in", "skip")),
+            MessageHandler(filters.PHOTO, photo_sent),
+            ui.on_button(InstallSkipCb, skip),
         ],
-        CONFIRM: [CallbackQueryHandler(save, pattern=step_filter("in", "save"))],
-        FIX_SPEED: [MessageHandler(filters.TEXT & ~filters.COMMAND, fix_typed)],
+        CONFIRM: [ui.on_button(InstallSaveCb, save)],
+        FIX_SPEED: [MessageHandler(TEXT, fix_typed)],
     },
 )
 FLOWS = [INSTALL]

@@ -10,7 +10,7 @@ from bot.api import service as api_service
 from bot.classes import service as classes
 from bot.clock import Clock
 from bot.outages.service import NewReport, answer_working, file_report, resolve, start_work, take
-from bot.places.service import NewInstallation, RolloutChange, change_rollout, log_installation
+from bot.places.rollout import NewInstallation, RolloutChange, change_rollout, record_installation
 from db import events, places
 from db.database import Database
 from tests.api_support import BAYANAUL, SHAKAT, bot_settings, seeded_database
@@ -35,24 +35,36 @@ async def test_rules_emit_stage_installation_incident_and_class_events(tmp_path:
                 (user_id, clock.now().isoformat(), clock.now().isoformat()),
             )
 
-    # An installation in a village under construction: the building, then the village's new stage.
+    # An installation in a village under construction: the building is online; the village's stage
+    # moves only when staff say homes can connect, and a planned date that moves alone is no event.
     async with db.transaction() as tx:
-        await log_installation(
+        await record_installation(
             tx,
             NewInstallation(SHAKAT, None, "school", "№2 мектеп", "fibre", 80.0),
             staff_id=900,
             source_key="i1",
             now=clock.now(),
         )
-    # A planned date that moves without a stage change is not an event.
-    async with db.transaction() as tx:
-        village = await places.get_village(tx, BAYANAUL)
-        assert village is not None
+        shakat = await places.get_village(tx, SHAKAT)
+        assert shakat is not None and shakat.stage == "construction"
         await change_rollout(
             tx,
-            village,
-            RolloutChange("connected", 2024, 4, village.operator, village.technology),
+            shakat,
+            RolloutChange("construction", 2027, 2, shakat.operator, shakat.technology),
             reason="plan_updated",
+            actor_id=900,
+            now=clock.now(),
+        )
+    async with db.transaction() as tx:
+        shakat = await places.get_village(tx, SHAKAT)
+        assert shakat is not None
+        await change_rollout(
+            tx,
+            shakat,
+            RolloutChange(
+                "connected", shakat.planned_year, shakat.planned_quarter, shakat.operator, shakat.technology
+            ),
+            reason="construction_started",
             actor_id=900,
             now=clock.now(),
         )
@@ -65,7 +77,7 @@ async def test_rules_emit_stage_installation_incident_and_class_events(tmp_path:
     assert (found[1][2]["old_stage"], found[1][2]["stage"], found[1][2]["reason"]) == (
         "construction",
         "connected",
-        "installed",
+        "construction_started",
     )
 
     # An outage: opened (once, however many join), taken, worked on, resolved, reopened.

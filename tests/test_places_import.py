@@ -52,7 +52,10 @@ async def test_a_plan_that_names_a_village_twice_is_refused_and_changes_nothing(
     plan = b"kato,stage,planned_year\n556069100,planned,2026\n556069100,design,2026\n"
     for _ in range(2):
         result = await import_plan(db, plan)
-        assert result.errors == ["line 3: kato 556069100 is already on line 2"]
+        assert [(p.code, p.line, p.column, p.value, p.params) for p in result.problems] == [
+            ("duplicate_row", 3, "kato", "556069100", {"earlier": 2})
+        ]
+        assert result.errors == ["Line 3, column «kato», value «556069100»: already given on line 2"]
     assert (await village(db)).stage == "none"
     async with db.read() as conn:
         assert (await outbox.count_by_state(conn))["pending"] == 0
@@ -61,7 +64,7 @@ async def test_a_plan_that_names_a_village_twice_is_refused_and_changes_nothing(
 async def test_an_objects_file_that_lists_a_building_twice_is_refused(db: Database) -> None:
     objects = "kato,kind,name,connected,speed_mbps\n556069100,school,№1 мектеп,1,50\n556069100,school,№1 мектеп,1,80\n"
     result = await import_objects(db, objects.encode())
-    assert result.errors == ["line 3: school «№1 мектеп» in 556069100 is already on line 2"]
+    assert result.errors == ["Line 3, column «name», value «№1 мектеп»: already given on line 2"]
     async with db.read() as conn:
         assert await places.objects_of(conn, "556069100") == []
 

@@ -10,8 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.i18n import translator
+from bot.places import service, texts
 from bot.places.importer import import_kato
 from bot.places.search import VillageIndex
+from db import places
 from db.database import Database
 from tests.conftest import KATO_CSV
 
@@ -149,3 +152,58 @@ def test_namesakes_are_told_apart_by_district_and_region(index: VillageIndex) ->
 
 def test_the_index_covers_every_settlement(index: VillageIndex) -> None:
     assert len(index) == 12986
+
+
+def test_a_village_comes_before_a_point_or_farm_of_the_same_name(index: VillageIndex) -> None:
+    found = index.search("Шұқыр", limit=5)
+    assert found[0].place.code == "473644139" and found[0].place.kind == "village"
+    assert [m.place.kind for m in found].index("locality") > 0
+    russian = index.search("Шукыр", limit=5)
+    assert russian[0].place.code == "473644139"
+
+
+def test_a_search_never_lists_one_place_twice_nor_two_places_the_same_way(index: VillageIndex) -> None:
+    for query in ("Ақтөбе", "Актобе", "Акжар", "Акши", "Теренколь"):
+        found = [m.place for m in index.search(query, limit=6)]
+        assert len({p.code for p in found}) == len(found)
+        for language in ("kk", "ru"):
+            labels = texts.village_labels(translator(language), found)
+            assert len(set(labels)) == len(labels) and all(len(label) <= 40 for label in labels), labels
+    aktobe = [m.place for m in index.search("Ақтөбе", limit=6)]
+    assert not [p for p in aktobe if p.name_ru.startswith("ферма")]  # 14 villages of that name come first
+
+
+@pytest.mark.parametrize("noise", ["Kazakhtelecom", "Казахтелеком", "hello", "123", "не работает", "Tele2"])
+def test_nothing_rather_than_noise(index: VillageIndex, noise: str) -> None:
+    assert index.search(noise) == []
+
+
+async def test_browsing_bayanaul_district_reaches_each_village_in_four_pages(tmp_path: Path) -> None:
+    database = await Database.open(tmp_path / "kato.db")
+    try:
+        assert (await import_kato(database, KATO_CSV)).ok
+        async with database.read() as conn:
+            villages = [
+                v for v in await places.villages_in(conn, "553600000") if v.kind in ("village", "town")
+            ]
+        reached: dict[str, int] = {}
+        for language in ("kk", "ru"):
+            okrug_page = await service.browse(database, "okrugs", "553600000", 0, language)
+            assert okrug_page is not None
+            for number in range(okrug_page.pages):
+                listed = await service.browse(database, "okrugs", "553600000", number, language)
+                assert listed is not None and len(listed.entries) <= 8
+                for okrug in listed.entries:
+                    first = await service.browse(database, "places", okrug.code, 0, language)
+                    assert first is not None
+                    for place_number in range(first.pages):
+                        page = await service.browse(database, "places", okrug.code, place_number, language)
+                        assert page is not None and len(page.entries) <= 8
+                        labels = [entry.label for entry in page.entries]
+                        assert len(set(labels)) == len(labels)
+                        for entry in page.entries:
+                            reached[entry.code] = max(reached.get(entry.code, 0), number + place_number + 2)
+        assert {v.code for v in villages} <= set(reached)
+        assert max(reached[v.code] for v in villages) <= 4
+    finally:
+        await database.close()

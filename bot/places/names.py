@@ -7,7 +7,11 @@ has to forgive real typos.
 
 from __future__ import annotations
 
+import functools
 import re
+from typing import Literal
+
+SettlementKind = Literal["village", "town", "station", "locality"]
 
 _RU_PREFIX = re.compile(r"^(?:с\.|п\.|г\.|пос\.|село|поселок|посёлок)\s*", re.IGNORECASE)
 _KK_SUFFIX = re.compile(r"\s+(?:а\.|к\.|қ\.|ауылы|кенті)$", re.IGNORECASE)
@@ -20,6 +24,27 @@ def display_settlement(name: str, language: str) -> str:
     if language == "ru":
         return _RU_PREFIX.sub("", name).strip()
     return _KK_SUFFIX.sub("", name).strip()
+
+
+_VILLAGE = re.compile(r"^(?:с\.|село\b)", re.IGNORECASE)
+_TOWN = re.compile(r"^(?:г\.|п\.|пос\.|поселок\b|посёлок\b|район\s)", re.IGNORECASE)
+_STATION = re.compile(r"^(?:ст\.|рзд\.)", re.IGNORECASE)
+
+
+def settlement_kind(name_ru: str) -> SettlementKind:
+    """What the classifier's Russian name says a settlement is.
+
+    «с.» a village, «г.»/«п.» a town, «ст.»/«рзд.» a railway station or siding; everything else
+    (зимовка, точка, ферма, уч., отг., Дом чабана…) is a small locality.
+    """
+    name = _SPACES.sub(" ", name_ru).strip()
+    if _VILLAGE.match(name):
+        return "village"
+    if _TOWN.match(name):
+        return "town"
+    if _STATION.match(name):
+        return "station"
+    return "locality"
 
 
 def display_area(name: str, language: str) -> str:
@@ -113,13 +138,47 @@ _NOT_LETTERS = re.compile(r"[^0-9a-zа-яёәғқңөұүһіıəɵşçğñäö�
 _REPEATS = re.compile(r"(.)\1+")
 
 
+_LATIN_LETTER = re.compile(r"[a-zıəɵşçğñäöüū]")
+
+
+@functools.lru_cache(maxsize=1 << 16)
 def fold(text: str) -> str:
     """A spelling-blind key: Шақат, Шакат, Şaqat and shakat all become «шакат»."""
-    text = text.lower().replace("-", " ")
-    text = _NOT_LETTERS.sub(" ", text)
-    for latin, cyrillic in _LATIN_PAIRS:
-        text = text.replace(latin, cyrillic)
-    text = text.translate(_LATIN).translate(_CYRILLIC)
-    text = text.replace("дж", "ж")
-    text = _REPEATS.sub(r"\1", text)
-    return _SPACES.sub(" ", text).strip()
+    text = _NOT_LETTERS.sub(" ", text.lower().replace("-", " "))
+    if _LATIN_LETTER.search(text):
+        for latin, cyrillic in _LATIN_PAIRS:
+            text = text.replace(latin, cyrillic)
+        text = text.translate(_LATIN)
+    text = text.translate(_CYRILLIC).replace("дж", "ж")
+    return " ".join(_REPEATS.sub(r"\1", text).split())
+
+
+# The words a small locality's name keeps for its kind («зимовка Жанабаз», «Жаңабаз қыстауы»): a
+# search for «Жанабаз» should find it by the rest of its name.
+_KIND_WORDS = frozenset(
+    fold(word)
+    for word in (
+        "зимовка",
+        "қыстауы",
+        "точка",
+        "мекен",
+        "мекені",
+        "ферма",
+        "уч",
+        "отг",
+        "ж",
+        "кр",
+        "хоз",
+        "шарқож",
+        "поселье",
+        "қонысы",
+        "ст",
+        "рзд",
+    )
+)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def core_name(folded: str) -> str:
+    """A folded name without the words that only say what kind of place it is."""
+    return " ".join(word for word in folded.split() if word not in _KIND_WORDS)
