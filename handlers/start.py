@@ -58,6 +58,10 @@ async def ask_language(update: Update, context: BotContext, before: list[str] | 
 async def start(update: Update, context: BotContext) -> None:
     """/start: use an invite if the link carried one, then ask the language or show the menu."""
     t = context.t
+    if context.member.account.erased:
+        # Nothing (not even a role from an invite) is stored before the person consents again.
+        await ask_language(update, context, [t._(texts.ERASED_ASK_CONSENT)])
+        return
     lines: list[str] = []
     payload = context.args[0] if context.args else ""
     if payload.startswith(INVITE_PREFIX):

@@ -206,6 +206,8 @@ async def test_an_old_button_after_deletion_stores_nothing_until_the_person_cons
         assert [label for label, _ in ask.buttons[0]] == ["Русский", "Қазақша"]
         await olga.send("/help")
         await olga.wait_for(lambda m: "попросили AuylNet удалить ваши данные" in m.text)
+        await olga.send("/start inv_whatever")
+        await olga.wait_for(lambda m: "попросили AuylNet удалить ваши данные" in m.text)
         await olga.send("/privacy")
         gone = await olga.wait_for(lambda m: "Вы удалили свои данные" in m.text)
         assert "🗑 Удалить мои данные" not in gone.labels
