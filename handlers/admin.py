@@ -186,7 +186,7 @@ async def show_roles(update: Update, context: BotContext, page_number: int) -> N
             t._(
                 "{number}. {name} — {role}, {area}",
                 number=number,
-                name=person(entry),
+                name=person(t, entry),
                 role=role_name(t, entry.grant.role),
                 area=entry_area(t, entry),
             )
@@ -217,7 +217,7 @@ async def revoke_button(update: Update, context: BotContext, data: RevokeCb) -> 
     if data.confirmed:
         text = t._(
             "Done: {name} no longer has the {role} role. Area: {area}. They have been told.",
-            name=person(done.entry),
+            name=person(t, done.entry),
             role=role_name(t, data.role),
             area=area_name(t, done.area),
         )
@@ -230,7 +230,7 @@ def revoke_question(t: Translator, target: service.RevokeTarget) -> str:
     return t._(
         "Take the {role} role away from {name}? Area: {area}.",
         role=role_name(t, target.entry.grant.role),
-        name=person(target.entry),
+        name=person(t, target.entry),
         area=area_name(t, target.area),
     )
 
@@ -260,7 +260,7 @@ async def revoke_command(update: Update, context: BotContext) -> None:
         return
     text = t._(
         "{name} has the {role} role in several areas. Which one should be taken away?",
-        name=person(targets[0].entry),
+        name=person(t, targets[0].entry),
         role=role_name(t, role),
     )
     await ui.show(update, context, text, make_revoke_choices_keyboard(t, choices))

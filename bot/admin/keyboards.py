@@ -52,7 +52,7 @@ def make_invite_area_keyboard(t: Translator, choices: AreaChoices) -> InlineKeyb
             shorten(t.pick(area.names) or area.scope),
             InviteCb(role=role, area=area.scope, make=area.level != "region"),
         )
-        for area in choices.parts
+        for area in sorted(choices.parts, key=lambda area: t.pick(area.names).casefold())
     ]
     rows += [parts[i : i + 2] for i in range(0, len(parts), 2)]
     back = AdminCb(screen="invite") if choices.top else InviteCb(role=role)

@@ -59,8 +59,13 @@ def entry_area(t: Translator, entry: RoleEntry) -> str:
     return t.pick({k: v for k, v in names.items() if v}) or entry.grant.scope
 
 
-def person(entry: RoleEntry) -> str:
-    """A person as admins know them: the Telegram name, and the @username when there is one."""
+def person(t: Translator, entry: RoleEntry) -> str:
+    """A person as admins know them: the Telegram name, and the @username when there is one.
+
+    Someone given a role from the command line before writing to the bot has no name yet.
+    """
+    if entry.first_name == str(entry.grant.user_id) and entry.last_name is None:
+        return t._("id {id} (has not written to the bot yet)", id=str(entry.grant.user_id))
     return f"{entry.full_name} (@{entry.username})" if entry.username else entry.full_name
 
 
