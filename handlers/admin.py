@@ -38,6 +38,7 @@ from bot.core.callbacks import MenuCb
 from bot.flows import Flow, Handler
 from bot.i18n import Translator
 from db.models import ROLES, Role
+from handlers.outbox import outbox_status
 
 
 async def admin_panel(update: Update, context: BotContext) -> None:
@@ -72,16 +73,16 @@ async def panel_button(update: Update, context: BotContext, data: AdminCb) -> No
     elif data.screen == "imports":
         await show_imports(update, context)
     else:
-        from handlers.outbox import outbox_status
-
         await outbox_status(update, context)
 
 
 async def show_imports(update: Update, context: BotContext) -> None:
     """How to import a file: the import itself starts when a CSV file arrives."""
     t = context.t
-    if not context.member.is_admin:
-        await ui.refuse(update, context, refusal(t, AdminError("not_admin")))
+    try:
+        service.require_admin(context.member)
+    except AdminError as error:
+        await ui.refuse(update, context, refusal(t, error))
         return
     await ui.show(update, context, t._(IMPORTS_HELP), make_panel_back_keyboard(t))
 
@@ -89,8 +90,10 @@ async def show_imports(update: Update, context: BotContext) -> None:
 # --- invites ----------------------------------------------------------------------------------------
 async def ask_role(update: Update, context: BotContext) -> None:
     t = context.t
-    if not context.member.is_admin:
-        await ui.refuse(update, context, refusal(t, AdminError("not_admin")))
+    try:
+        service.require_admin(context.member)
+    except AdminError as error:
+        await ui.refuse(update, context, refusal(t, error))
         return
     await ui.show(
         update, context, t._("➕ Invite: which role should the person get?"), make_invite_role_keyboard(t)

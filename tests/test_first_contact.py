@@ -331,7 +331,7 @@ async def test_every_main_menu_button_of_every_role_answers(
                 said = f"{shown.text} {answer or ''}"
                 if any(word in said for word in BROKEN) or not shown.text.strip():
                     problems.append(f"{role or 'resident'} {label!r}: {said!r}")
-        assert problems == []
+        assert problems == [], "\n".join(problems)
         # Everyone's buttons were pressed, and each role saw its own.
         assert len(pressed[None]) == 2 * 6  # village, report, classes, settings, help… in both languages
         assert "🧑‍🏫 Мои занятия (тренер)" in pressed["trainer"]

@@ -119,7 +119,8 @@ def _scope_of(area: places.Area) -> str:
     return area.code[: _SCOPE_LENGTH[area.level]]
 
 
-def _require_admin(member: Member) -> None:
+def require_admin(member: Member) -> None:
+    """The first gate of every admin screen: an admin of some area."""
     if not member.is_admin:
         raise AdminError("not_admin")
 
@@ -152,7 +153,7 @@ class Panel:
 
 
 async def panel(db: Database, member: Member) -> Panel:
-    _require_admin(member)
+    require_admin(member)
     async with db.read() as conn:
         areas = await admin_areas(conn, member)
     return Panel(areas, member.is_global_admin)
@@ -172,7 +173,7 @@ class AreaChoices:
 
 async def invite_choices(db: Database, member: Member, role: Role, parent: str | None) -> AreaChoices:
     """The areas an invite for ``role`` may be made for, under ``parent`` (None: the top)."""
-    _require_admin(member)
+    require_admin(member)
     async with db.read() as conn:
         if parent is None:
             scopes = member.scopes("admin")
@@ -207,7 +208,7 @@ async def create_invite(
     db: Database, member: Member, role: Role, scope: str, *, source_key: str | None, now: datetime
 ) -> NewInvite:
     """A single-use invite for ``role`` in ``scope``, which must be a known area inside the admin's own."""
-    _require_admin(member)
+    require_admin(member)
     async with db.transaction() as tx:
         area = await find_area(tx, scope)
         if area is None:
@@ -294,7 +295,7 @@ class RolesPage:
 
 async def list_roles(db: Database, member: Member, page: int = 0) -> RolesPage:
     """The roles granted inside the admin's areas (never wider ones), a page at a time."""
-    _require_admin(member)
+    require_admin(member)
     async with db.read() as conn:
         entries = await users.roles_within(conn, member.scopes("admin"))
         areas = await admin_areas(conn, member)
@@ -309,7 +310,7 @@ async def list_roles(db: Database, member: Member, page: int = 0) -> RolesPage:
 async def _revocable(
     conn: aiosqlite.Connection, member: Member, user_id: int, role: Role, scope: str
 ) -> RoleEntry:
-    _require_admin(member)
+    require_admin(member)
     await _require_inside(conn, member, scope)
     if user_id == member.id:
         raise AdminError("own_role", scope=scope)
@@ -338,7 +339,7 @@ async def revoke_target(db: Database, member: Member, user_id: int, role: Role, 
 
 async def revoke_targets(db: Database, member: Member, user_id: int, role: Role) -> list[RevokeTarget]:
     """``/revoke USER_ID ROLE``: the person's grants of that role inside the admin's areas."""
-    _require_admin(member)
+    require_admin(member)
     async with db.read() as conn:
         grants = [grant for grant in await users.roles_of(conn, user_id) if grant.role == role]
         if not grants:
@@ -381,14 +382,14 @@ class Delivery:
 
 
 async def delivery_health(db: Database, member: Member, now: datetime) -> Delivery:
-    _require_admin(member)
+    require_admin(member)
     async with db.read() as conn:
         health = await outbox.queue_health(conn, now)
     return Delivery(health, member.is_global_admin)
 
 
 async def retry_failed(db: Database, member: Member, now: datetime) -> int:
-    _require_admin(member)
+    require_admin(member)
     if not member.is_global_admin:
         raise AdminError("not_global")
     async with db.transaction() as tx:
