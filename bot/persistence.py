@@ -7,7 +7,6 @@ table, and everything else in the domain tables, so there is one source of truth
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from typing import Any, Protocol
 
@@ -16,6 +15,7 @@ from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
 
 from bot.context import Services
+from db import conversations
 
 log = logging.getLogger(__name__)
 
@@ -72,17 +72,13 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], Services
 
     async def get_conversations(self, name: str) -> ConversationDict:
         db = await self._services.open_database()
-        async with (
-            db.read() as conn,
-            conn.execute("SELECT key, state FROM conversations WHERE name = ?", (name,)) as cursor,
-        ):
-            rows = await cursor.fetchall()
-        return {tuple(json.loads(row["key"])): json.loads(row["state"]) for row in rows}
+        async with db.read() as conn:
+            return await conversations.load(conn, name)
 
     async def update_conversation(self, name: str, key: ConversationKey, new_state: object | None) -> None:
         # PTB hands over every changed conversation one by one; writing them together in one
         # transaction (one fsync) keeps a busy moment from queueing hundreds of commits.
-        self._pending[(name, json.dumps(list(key)))] = new_state
+        self._pending[(name, conversations.key_of(key))] = new_state
         self.write_soon()
 
     async def _write_pending(self) -> None:
@@ -96,17 +92,7 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], Services
             try:
                 db = await self._services.open_database()
                 async with db.transaction() as tx:
-                    for (name, encoded_key), new_state in pending.items():
-                        if new_state is None:
-                            await tx.execute(
-                                "DELETE FROM conversations WHERE name = ? AND key = ?", (name, encoded_key)
-                            )
-                        else:
-                            await tx.execute(
-                                "INSERT INTO conversations (name, key, state) VALUES (?, ?, ?)"
-                                " ON CONFLICT (name, key) DO UPDATE SET state = excluded.state",
-                                (name, encoded_key, json.dumps(new_state)),
-                            )
+                    await conversations.save(tx, pending)
                     for rider, taken in rides:
                         await rider.write(tx, taken)
             except Exception:

@@ -26,6 +26,11 @@ class Account(BaseModel):
     last_seen: datetime
     blocked: bool = False
     reply_keyboard: bool = False
+    erased_at: datetime | None = None  # asked to be forgotten; nothing is stored until they consent again
+
+    @property
+    def erased(self) -> bool:
+        return self.erased_at is not None
 
     @property
     def full_name(self) -> str:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import aiosqlite
+from pydantic import BaseModel, ConfigDict
 
 from db import audit
 from db.models import Account, Invite, Role, RoleGrant
@@ -27,6 +29,7 @@ def _account(row: aiosqlite.Row) -> Account:
         last_seen=from_db(row["last_seen"]),
         blocked=bool(row["blocked"]),
         reply_keyboard=bool(row["reply_keyboard"]),
+        erased_at=from_db(row["erased_at"]) if row["erased_at"] else None,
     )
 
 
@@ -100,6 +103,11 @@ async def set_language(conn: aiosqlite.Connection, user_id: int, language: str) 
     await conn.execute("UPDATE users SET language = ? WHERE id = ?", (language, user_id))
 
 
+async def restore(conn: aiosqlite.Connection, user_id: int) -> None:
+    """A person who had asked to be forgotten chose to use the bot again."""
+    await conn.execute("UPDATE users SET erased_at = NULL WHERE id = ?", (user_id,))
+
+
 def _grant(row: aiosqlite.Row) -> RoleGrant:
     return RoleGrant(
         user_id=row["user_id"],
@@ -117,13 +125,67 @@ async def roles_of(conn: aiosqlite.Connection, user_id: int) -> list[RoleGrant]:
         return [_grant(row) for row in await cursor.fetchall()]
 
 
-async def all_roles(conn: aiosqlite.Connection) -> list[tuple[RoleGrant, Account]]:
+class RoleEntry(BaseModel):
+    """One granted role as the admin list shows it: who, and the area's name in both languages."""
+
+    model_config = ConfigDict(frozen=True)
+
+    grant: RoleGrant
+    first_name: str
+    last_name: str | None
+    username: str | None
+    area_kk: str | None  # None: the whole country, or an area no longer in the classifier
+    area_ru: str | None
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}" if self.last_name else self.first_name
+
+
+# A scope is a KATO prefix ("55", "5536", "553610") or a whole 9-digit code; areas are stored
+# under their code padded with zeros, villages under their own code.
+_ROLE_ENTRY = (
+    "SELECT roles.user_id, roles.role, roles.scope, roles.granted_by, roles.granted_at,"
+    " users.first_name, users.last_name, users.username,"
+    " COALESCE(areas.name_kk, villages.name_kk) AS area_kk,"
+    " COALESCE(areas.name_ru, villages.name_ru) AS area_ru"
+    " FROM roles JOIN users ON users.id = roles.user_id"
+    " LEFT JOIN areas ON length(roles.scope) BETWEEN 1 AND 8"
+    "   AND areas.code = substr(roles.scope || '000000000', 1, 9)"
+    " LEFT JOIN villages ON length(roles.scope) = 9 AND villages.code = roles.scope"
+)
+
+
+def _role_entry(row: aiosqlite.Row) -> RoleEntry:
+    return RoleEntry(
+        grant=_grant(row),
+        first_name=row["first_name"],
+        last_name=row["last_name"],
+        username=row["username"],
+        area_kk=row["area_kk"],
+        area_ru=row["area_ru"],
+    )
+
+
+async def roles_within(conn: aiosqlite.Connection, areas: Sequence[str]) -> list[RoleEntry]:
+    """Every role granted inside one of ``areas`` (KATO prefixes; "" is the whole country), with names."""
+    if not areas:
+        return []
+    inside = " OR ".join("substr(roles.scope, 1, ?) = ?" for _ in areas)
+    params = [value for area in areas for value in (len(area), area)]
     async with conn.execute(
-        "SELECT roles.*, users.* FROM roles JOIN users ON users.id = roles.user_id"
-        " ORDER BY roles.role, users.first_name, roles.scope"
+        f"{_ROLE_ENTRY} WHERE {inside} ORDER BY roles.scope, users.first_name, users.id, roles.role", params
     ) as cursor:
-        rows = await cursor.fetchall()
-    return [(_grant(row), _account(row)) for row in rows]
+        return [_role_entry(row) for row in await cursor.fetchall()]
+
+
+async def role_entry(conn: aiosqlite.Connection, user_id: int, role: Role, scope: str) -> RoleEntry | None:
+    async with conn.execute(
+        f"{_ROLE_ENTRY} WHERE roles.user_id = ? AND roles.role = ? AND roles.scope = ?",
+        (user_id, role, scope),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return _role_entry(row) if row else None
 
 
 async def holders_of(conn: aiosqlite.Connection, role: Role, kato: str | None) -> list[int]:
@@ -166,21 +228,72 @@ async def grant_role(
     return True
 
 
-async def revoke_role(
-    conn: aiosqlite.Connection, *, user_id: int, role: Role, actor_id: int | None, now: datetime
-) -> int:
-    """Take a role away in every scope; returns how many grants were removed."""
-    cursor = await conn.execute("DELETE FROM roles WHERE user_id = ? AND role = ?", (user_id, role))
-    if cursor.rowcount:
-        await audit.record(
-            conn,
-            actor_id=actor_id,
-            subject=f"user:{user_id}",
-            action="role.revoke",
-            detail={"role": role},
-            now=now,
+async def revoke_grant(
+    conn: aiosqlite.Connection, *, user_id: int, role: Role, scope: str, actor_id: int | None, now: datetime
+) -> bool:
+    """Take away one role in one area; False when the person did not hold it there."""
+    cursor = await conn.execute(
+        "DELETE FROM roles WHERE user_id = ? AND role = ? AND scope = ?", (user_id, role, scope)
+    )
+    if cursor.rowcount != 1:
+        return False
+    await audit.record(
+        conn,
+        actor_id=actor_id,
+        subject=f"user:{user_id}",
+        action="role.revoke",
+        detail={"role": role, "scope": scope},
+        now=now,
+    )
+    return True
+
+
+class Revocation(BaseModel):
+    """When a role was last taken away, and by whom."""
+
+    model_config = ConfigDict(frozen=True)
+
+    at: datetime
+    actor_id: int | None
+    actor_first_name: str | None
+    actor_last_name: str | None
+
+    @property
+    def actor_name(self) -> str | None:
+        if self.actor_first_name is None:
+            return None
+        return (
+            f"{self.actor_first_name} {self.actor_last_name}"
+            if self.actor_last_name
+            else self.actor_first_name
         )
-    return cursor.rowcount
+
+
+async def last_revocation(
+    conn: aiosqlite.Connection, user_id: int, role: Role, scope: str | None
+) -> Revocation | None:
+    """The revocation of this role in this area (None: any area), when it is the latest thing that
+    happened to it."""
+    async with conn.execute(
+        "SELECT audit_log.action, audit_log.at, audit_log.actor_id, users.first_name, users.last_name"
+        " FROM audit_log LEFT JOIN users ON users.id = audit_log.actor_id"
+        " WHERE audit_log.subject = ? AND audit_log.action IN ('role.grant', 'role.revoke')"
+        " AND json_extract(audit_log.detail, '$.role') = ?"
+        # Revocations recorded before roles were taken away per area covered every area.
+        " AND (? IS NULL OR json_extract(audit_log.detail, '$.scope') = ?"
+        "      OR (audit_log.action = 'role.revoke' AND json_extract(audit_log.detail, '$.scope') IS NULL))"
+        " ORDER BY audit_log.id DESC LIMIT 1",
+        (f"user:{user_id}", role, scope, scope),
+    ) as cursor:
+        row = await cursor.fetchone()
+    if row is None or row["action"] != "role.revoke":
+        return None
+    return Revocation(
+        at=from_db(row["at"]),
+        actor_id=row["actor_id"],
+        actor_first_name=row["first_name"],
+        actor_last_name=row["last_name"],
+    )
 
 
 def _invite(row: aiosqlite.Row) -> Invite:
@@ -205,12 +318,19 @@ async def create_invite(
     actor_id: int,
     now: datetime,
     valid_for: timedelta,
+    source_key: str | None = None,
 ) -> Invite:
+    """A new single-use invite; the one ``source_key`` already made, when the same update comes again."""
+    if source_key is not None:
+        async with conn.execute("SELECT * FROM invites WHERE source_key = ?", (source_key,)) as cursor:
+            row = await cursor.fetchone()
+        if row is not None:
+            return _invite(row)
     code = secrets.token_urlsafe(12)
     await conn.execute(
-        "INSERT INTO invites (code, role, scope, created_by, created_at, expires_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (code, role, scope, actor_id, to_db(now), to_db(now + valid_for)),
+        "INSERT INTO invites (code, role, scope, created_by, created_at, expires_at, source_key)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (code, role, scope, actor_id, to_db(now), to_db(now + valid_for), source_key),
     )
     await audit.record(
         conn,

@@ -1,210 +1,283 @@
-"""Administration: role invites, the list of roles, revoking them."""
+"""Administration: the panel, invites for a role and an area, the roles of the area, revoking them."""
 
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
 from bot import ui
-from bot.callbacks import CallbackData
+from bot.admin import (
+    notifications,  # noqa: F401 - registers the renderers of admin notifications
+    service,
+)
+from bot.admin.callbacks import AdminCb, InviteCb, RevokeCb, RolesCb
+from bot.admin.keyboards import (
+    make_admin_keyboard,
+    make_invite_area_keyboard,
+    make_invite_role_keyboard,
+    make_panel_back_keyboard,
+    make_revoke_choices_keyboard,
+    make_revoke_keyboard,
+    make_roles_back_keyboard,
+    make_roles_keyboard,
+)
+from bot.admin.service import INVITE_PREFIX, AdminError
+from bot.admin.texts import (
+    IMPORTS_HELP,
+    INVITE_USAGE,
+    REVOKE_USAGE,
+    area_name,
+    areas_named,
+    entry_area,
+    person,
+    refusal,
+    role_name,
+)
 from bot.context import BotContext
+from bot.core.callbacks import MenuCb
 from bot.flows import Flow, Handler
-from bot.roles import INVITE_VALID_FOR
-from db import users
+from bot.i18n import Translator
 from db.models import ROLES, Role
-from handlers.common import ROLE_NAMES, MenuCb, back_to_menu, button, keyboard, reply, requires
-from handlers.start import INVITE_PREFIX
+from handlers.outbox import outbox_status
 
 
-class InviteCb(CallbackData, prefix="inv"):
-    role: Role
-
-
-class RevokeCb(CallbackData, prefix="rvk"):
-    user_id: int
-    role: Role
-    confirmed: bool = False
-
-
-@requires("admin")
-async def admin_screen(update: Update, context: BotContext) -> None:
-    """The administration menu."""
+async def admin_panel(update: Update, context: BotContext) -> None:
+    """/admin and «👑 Administration»: what an admin can do, and for which area."""
     t = context.t
-    if update.callback_query:
-        await ui.answer(update, context)
-    await reply(
-        update,
-        context,
-        t._("👑 Administration"),
-        keyboard(
-            *[
-                [button(t._("➕ Invite: {role}", role=t._(ROLE_NAMES[role])), InviteCb(role=role))]
-                for role in ROLES
-            ],
-            [button(t._("👥 Roles"), MenuCb(item="roles"))],
-            [back_to_menu(t)],
-        ),
-        edit=update.callback_query is not None,
+    try:
+        panel = await service.panel(context.db, context.member)
+    except AdminError as error:
+        await ui.refuse(update, context, refusal(t, error))
+        return
+    text = "\n".join(
+        [t._("👑 <b>Administration</b>"), t._("Your area: {area}.", area=areas_named(t, panel.areas))]
+    )
+    await ui.show(update, context, text, make_admin_keyboard(t))
+
+
+async def menu_button(update: Update, context: BotContext, data: MenuCb) -> None:
+    """«👑 Administration» on the main menu (and «roles», kept for old menus)."""
+    if data.item == "roles":
+        await show_roles(update, context, 0)
+    else:
+        await admin_panel(update, context)
+
+
+async def panel_button(update: Update, context: BotContext, data: AdminCb) -> None:
+    if data.screen == "panel":
+        await admin_panel(update, context)
+    elif data.screen == "invite":
+        await ask_role(update, context)
+    elif data.screen == "roles":
+        await show_roles(update, context, 0)
+    elif data.screen == "imports":
+        await show_imports(update, context)
+    else:
+        await outbox_status(update, context)
+
+
+async def show_imports(update: Update, context: BotContext) -> None:
+    """How to import a file: the import itself starts when a CSV file arrives."""
+    t = context.t
+    try:
+        service.require_admin(context.member)
+    except AdminError as error:
+        await ui.refuse(update, context, refusal(t, error))
+        return
+    await ui.show(update, context, t._(IMPORTS_HELP), make_panel_back_keyboard(t))
+
+
+# --- invites ----------------------------------------------------------------------------------------
+async def ask_role(update: Update, context: BotContext) -> None:
+    t = context.t
+    try:
+        service.require_admin(context.member)
+    except AdminError as error:
+        await ui.refuse(update, context, refusal(t, error))
+        return
+    await ui.show(
+        update, context, t._("➕ Invite: which role should the person get?"), make_invite_role_keyboard(t)
     )
 
 
-async def _send_invite(update: Update, context: BotContext, role: Role, scope: str) -> None:
-    t = context.t
-    now = context.clock.now()
-    async with context.db.transaction() as tx:
-        invite = await users.create_invite(
-            tx,
-            role=role,
-            scope=scope,
-            actor_id=context.member.id,
-            now=now,
-            valid_for=INVITE_VALID_FOR,
-        )
-    link = f"https://t.me/{context.bot.username}?start={INVITE_PREFIX}{invite.code}"
-    await reply(
-        update,
-        context,
-        t._(
-            "Invite for the {role} role, single use, valid until {until}:\n{link}\n"
-            "Send it only to the person who should get the role.",
-            role=t._(ROLE_NAMES[role]),
-            until=t.datetime(invite.expires_at),
-            link=link,
-        ),
-    )
-
-
-@requires("admin")
 async def invite_command(update: Update, context: BotContext) -> None:
-    """/invite ROLE [KATO-PREFIX]: a single-use, expiring invite link."""
+    """/invite: role and area as buttons; /invite ROLE [AREA] makes the link at once."""
     t = context.t
     args = context.args or []
-    role = args[0].lower() if args else ""
-    scope = args[1] if len(args) > 1 else ""
-    if role not in ROLES or not (scope == "" or (scope.isdigit() and len(scope) <= 9)):
-        await reply(
-            update,
-            context,
-            t._(
-                "Usage: /invite ROLE [AREA]. ROLE is one of: {roles}. AREA is an optional"
-                " KATO code prefix, e.g. 55 for Pavlodar region.",
-                roles=", ".join(ROLES),
-            ),
+    if not args:
+        await ask_role(update, context)
+        return
+    role = args[0].lower()
+    if role not in ROLES or len(args) > 2:
+        await ui.show(update, context, t._(INVITE_USAGE, roles=", ".join(ROLES)))
+        return
+    if len(args) == 1:
+        await ask_area(update, context, InviteCb(role=role))
+        return
+    message = update.effective_message
+    source = f"message:{message.chat_id}:{message.message_id}" if message else None
+    await make_invite(update, context, role, args[1], source)
+
+
+async def invite_button(update: Update, context: BotContext, data: InviteCb) -> None:
+    if data.make:
+        query = update.callback_query
+        await make_invite(
+            update, context, data.role, data.area or "", f"callback:{query.id}" if query else None
         )
-        return
-    await _send_invite(update, context, role, scope)
+    else:
+        await ask_area(update, context, data)
 
 
-@requires("admin")
-async def invite_button(update: Update, context: BotContext) -> None:
-    query = update.callback_query
-    assert query is not None
-    data = InviteCb.parse(query.data)
-    if data is None:
-        await ui.answer(update, context, context.t._("This button is out of date. Open /menu again."))
-        return
-    await ui.answer(update, context)
-    await _send_invite(update, context, data.role, "")
-
-
-@requires("admin")
-async def roles_list(update: Update, context: BotContext) -> None:
-    """/roles: everyone with a role, each with a revoke button."""
+async def ask_area(update: Update, context: BotContext, data: InviteCb) -> None:
     t = context.t
-    if update.callback_query:
-        await ui.answer(update, context)
-    async with context.db.read() as conn:
-        grants = await users.all_roles(conn)
-    lines = [t._("<b>Roles</b>")]
-    rows = []
-    for grant, account in grants:
-        scope = grant.scope or t._("everywhere")
+    try:
+        choices = await service.invite_choices(context.db, context.member, data.role, data.area)
+    except AdminError as error:
+        await ui.refuse(update, context, refusal(t, error))
+        return
+    lines = [t._("➕ Invite for the {role} role: which area?", role=role_name(t, data.role))]
+    if choices.current is not None:
+        lines.append(area_name(t, choices.current))
+    await ui.show(update, context, "\n".join(lines), make_invite_area_keyboard(t, choices))
+
+
+async def make_invite(
+    update: Update, context: BotContext, role: Role, scope: str, source: str | None
+) -> None:
+    t = context.t
+    try:
+        made = await service.create_invite(
+            context.db, context.member, role, scope, source_key=source, now=context.clock.now()
+        )
+    except AdminError as error:
+        await ui.refuse(update, context, refusal(t, error))
+        return
+    link = f"https://t.me/{context.bot.username}?start={INVITE_PREFIX}{made.invite.code}"
+    text = t._(
+        "Invite for the {role} role. Area: {area}.\n"
+        "Single use, valid until: {until}.\n{link}\n"
+        "Send it only to the person who should get the role. You will be told when it is used.",
+        role=role_name(t, role),
+        area=area_name(t, made.area),
+        until=t.datetime(made.invite.expires_at),
+        link=link,
+    )
+    await ui.show(update, context, text, make_panel_back_keyboard(t))
+
+
+# --- roles ------------------------------------------------------------------------------------------
+async def roles_command(update: Update, context: BotContext) -> None:
+    """/roles: the roles in the admin's area, with names, each with a revoke button."""
+    await show_roles(update, context, 0)
+
+
+async def roles_page(update: Update, context: BotContext, data: RolesCb) -> None:
+    await show_roles(update, context, data.page)
+
+
+async def show_roles(update: Update, context: BotContext, page_number: int) -> None:
+    t = context.t
+    try:
+        page = await service.list_roles(context.db, context.member, page_number)
+    except AdminError as error:
+        await ui.refuse(update, context, refusal(t, error))
+        return
+    lines = [t._("👥 <b>Roles</b> — {area}", area=areas_named(t, page.areas))]
+    for number, entry in enumerate(page.entries, start=page.first_number):
         lines.append(
             t._(
-                "• {name} (id {id}): {role}, {scope}",
-                name=account.full_name,
-                id=str(account.id),
-                role=t._(ROLE_NAMES[grant.role]),
-                scope=scope,
+                "{number}. {name} — {role}, {area}",
+                number=number,
+                name=person(t, entry),
+                role=role_name(t, entry.grant.role),
+                area=entry_area(t, entry),
             )
         )
-        rows.append(
-            [
-                button(
-                    t._("✖️ {name}: {role}", name=account.first_name, role=t._(ROLE_NAMES[grant.role])),
-                    RevokeCb(user_id=account.id, role=grant.role),
-                )
-            ]
-        )
-    if not grants:
-        lines.append(t._("Nobody has a role yet. Admins from the settings always have one."))
-    await reply(update, context, "\n".join(lines), keyboard(*rows[:90], [back_to_menu(t)]))
+    if not page.total:
+        lines.append(t._("Nobody has a role in your area yet. Invite someone: /invite"))
+    if page.pages > 1:
+        lines.append(t._("Page {page} of {pages}.", page=page.page + 1, pages=page.pages))
+    if context.member.is_global_admin:
+        lines.append(t._("Administrators named in the settings have every role everywhere."))
+    await ui.show(update, context, ui.fit(lines), make_roles_keyboard(t, page, context.member.id))
 
 
-@requires("admin")
-async def revoke_button(update: Update, context: BotContext) -> None:
-    query = update.callback_query
-    assert query is not None
+async def revoke_button(update: Update, context: BotContext, data: RevokeCb) -> None:
+    """«✖️» on a role: ask once, naming the person and the area; «Yes» takes it away."""
     t = context.t
-    data = RevokeCb.parse(query.data)
-    if data is None:
-        await ui.answer(update, context, t._("This button is out of date. Open /menu again."))
+    scope = data.area or ""
+    try:
+        if data.confirmed:
+            done = await service.revoke(
+                context.db, context.member, data.user_id, data.role, scope, context.clock.now()
+            )
+        else:
+            target = await service.revoke_target(context.db, context.member, data.user_id, data.role, scope)
+    except AdminError as error:
+        await ui.refuse(update, context, refusal(t, error))
         return
-    role_name = t._(ROLE_NAMES[data.role])
-    if not data.confirmed:
-        await ui.answer(update, context)
-        await reply(
-            update,
-            context,
-            t._("Take the {role} role from user {id}?", role=role_name, id=str(data.user_id)),
-            keyboard(
-                [button(t._("Yes, revoke"), data.model_copy(update={"confirmed": True}))],
-                [back_to_menu(t)],
-            ),
+    if data.confirmed:
+        text = t._(
+            "Done: {name} no longer has the {role} role. Area: {area}. They have been told.",
+            name=person(t, done.entry),
+            role=role_name(t, data.role),
+            area=area_name(t, done.area),
         )
+        await ui.show(update, context, text, make_roles_back_keyboard(t))
         return
-    async with context.db.transaction() as tx:
-        removed = await users.revoke_role(
-            tx,
-            user_id=data.user_id,
-            role=data.role,
-            actor_id=context.member.id,
-            now=context.clock.now(),
-        )
-    await ui.answer(update, context)
-    text = (
-        t._("Done: user {id} no longer has the {role} role.", id=str(data.user_id), role=role_name)
-        if removed
-        else t._("User {id} did not have the {role} role.", id=str(data.user_id), role=role_name)
+    await ui.show(update, context, revoke_question(t, target), make_revoke_keyboard(t, data))
+
+
+def revoke_question(t: Translator, target: service.RevokeTarget) -> str:
+    return t._(
+        "Take the {role} role away from {name}? Area: {area}.",
+        role=role_name(t, target.entry.grant.role),
+        name=person(t, target.entry),
+        area=area_name(t, target.area),
     )
-    await reply(update, context, text, edit=True)
 
 
-@requires("admin")
 async def revoke_command(update: Update, context: BotContext) -> None:
-    """/revoke USER_ID ROLE."""
+    """/revoke USER_ID ROLE: the same question as the «✖️» button (which area, when there are several)."""
     t = context.t
     args = context.args or []
-    if len(args) != 2 or not args[0].isdigit() or args[1] not in ROLES:
-        await reply(update, context, t._("Usage: /revoke USER_ID ROLE"))
+    if len(args) != 2 or not args[0].isdigit() or len(args[0]) > 15 or args[1].lower() not in ROLES:
+        await ui.show(update, context, t._(REVOKE_USAGE))
         return
-    data = RevokeCb(user_id=int(args[0]), role=args[1])
-    await reply(
-        update,
-        context,
-        t._("Take the {role} role from user {id}?", role=t._(ROLE_NAMES[data.role]), id=args[0]),
-        keyboard([button(t._("Yes, revoke"), data.model_copy(update={"confirmed": True}))]),
+    role: Role = args[1].lower()  # type: ignore[assignment]
+    try:
+        targets = await service.revoke_targets(context.db, context.member, int(args[0]), role)
+    except AdminError as error:
+        await ui.refuse(update, context, refusal(t, error))
+        return
+    choices = [
+        (
+            area_name(t, target.area),
+            RevokeCb(user_id=target.entry.grant.user_id, role=role, area=target.area.scope or None),
+        )
+        for target in targets
+    ]
+    if len(targets) == 1:
+        await ui.show(update, context, revoke_question(t, targets[0]), make_revoke_keyboard(t, choices[0][1]))
+        return
+    text = t._(
+        "{name} has the {role} role in several areas. Which one should be taken away?",
+        name=person(t, targets[0].entry),
+        role=role_name(t, role),
     )
+    await ui.show(update, context, text, make_revoke_choices_keyboard(t, choices))
 
 
 FLOWS: list[Flow] = []
 HANDLERS: list[Handler] = [
-    CommandHandler("admin", admin_screen),
-    CallbackQueryHandler(admin_screen, pattern=lambda d: d == "menu:admin"),
+    CommandHandler("admin", admin_panel),
+    ui.on_button(MenuCb, menu_button, when=lambda data: data.item in ("admin", "roles")),
+    ui.on_button(AdminCb, panel_button),
     CommandHandler("invite", invite_command),
-    CallbackQueryHandler(invite_button, pattern=InviteCb.filter()),
-    CommandHandler("roles", roles_list),
-    CallbackQueryHandler(roles_list, pattern=lambda d: d == "menu:roles"),
+    ui.on_button(InviteCb, invite_button),
+    CommandHandler("roles", roles_command),
+    ui.on_button(RolesCb, roles_page),
     CommandHandler("revoke", revoke_command),
-    CallbackQueryHandler(revoke_button, pattern=RevokeCb.filter()),
+    ui.on_button(RevokeCb, revoke_button),
 ]

@@ -1,51 +1,24 @@
-"""The main menu, /help and the settings screen."""
+"""The main menu and /help."""
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram import Update
+from telegram.ext import CommandHandler
 
 from bot import ui
 from bot.context import BotContext
+from bot.core import texts
+from bot.core.callbacks import MenuCb
+from bot.core.keyboards import make_back_keyboard, make_main_menu
 from bot.flows import Flow, Handler
 from bot.i18n import Translator
 from bot.roles import Member
-from handlers.common import MenuCb, back_to_menu, button, keyboard, reply
 
 
-def make_main_menu(t: Translator, member: Member) -> InlineKeyboardMarkup:
-    rows = [
-        [button(t._("📶 My village's internet"), MenuCb(item="village"))],
-        [button(t._("⚠️ Report an outage"), MenuCb(item="report"))],
-        [
-            button(t._("🎓 Classes"), MenuCb(item="classes")),
-            button(t._("⚙️ Settings"), MenuCb(item="settings")),
-        ],
-    ]
-    if member.holds("trainer"):
-        rows.append([button(t._("🧑‍🏫 My classes (trainer)"), MenuCb(item="trainer"))])
-    if member.holds("staff"):
-        rows.append(
-            [
-                button(t._("🛠 Log installation"), MenuCb(item="install")),
-                button(t._("📋 Open outages"), MenuCb(item="outages")),
-            ]
-        )
-    if member.is_admin:
-        rows.append([button(t._("👑 Administration"), MenuCb(item="admin"))])
-    rows.append([button(t._("❓ Help"), MenuCb(item="help"))])
-    return keyboard(*rows)
-
-
-async def show_menu(update: Update, context: BotContext, *, edit: bool = False) -> None:
+async def show_menu(update: Update, context: BotContext) -> None:
+    """The main menu: in place of a pressed message, or as a new message."""
     t = context.t
-    await reply(
-        update,
-        context,
-        t._("What would you like to do?"),
-        make_main_menu(t, context.member),
-        edit=edit,
-    )
+    await ui.show(update, context, t._(texts.WHAT_TO_DO), make_main_menu(t, context.member))
 
 
 async def menu_command(update: Update, context: BotContext) -> None:
@@ -53,11 +26,9 @@ async def menu_command(update: Update, context: BotContext) -> None:
     await show_menu(update, context)
 
 
-async def menu_button(update: Update, context: BotContext) -> None:
-    """The "Menu" button: replace the pressed message with the main menu."""
-    assert update.callback_query is not None
-    await ui.answer(update, context)
-    await show_menu(update, context, edit=True)
+async def menu_button(update: Update, context: BotContext, data: MenuCb) -> None:
+    """«⬅️ Menu»: the pressed message becomes the main menu."""
+    await show_menu(update, context)
 
 
 def help_text(t: Translator, member: Member) -> str:
@@ -76,12 +47,13 @@ def help_text(t: Translator, member: Member) -> str:
             "🎓 <b>Classes</b>: free lessons on using a smartphone, eGov and safe payments."
             " You can book a seat for yourself or a relative."
         ),
-        t._("⚙️ <b>Settings</b>: language, your village, your data."),
+        t._("⚙️ <b>Settings</b>: language, your village, your data (/privacy)."),
     ]
     if member.holds("trainer"):
         parts.append(
             t._(
-                "🧑‍🏫 Trainers: /newclass schedules a class, /myclasses keeps the register, /classstats shows the numbers."
+                "🧑‍🏫 Trainers: /newclass schedules a class, /myclasses keeps the register,"
+                " /classstats shows the statistics."
             )
         )
     if member.holds("staff"):
@@ -94,8 +66,8 @@ def help_text(t: Translator, member: Member) -> str:
     if member.is_admin:
         parts.append(
             t._(
-                "👑 Admins: /invite makes a role invite link, /roles lists and revokes roles,"
-                " /outbox shows notification delivery."
+                "👑 Admins: /admin opens the panel, /invite makes a role invite link for your area,"
+                " /roles lists and revokes roles, /outbox shows notification delivery."
             )
         )
     parts += ["", t._("Commands: /menu, /language, /help.")]
@@ -103,22 +75,19 @@ def help_text(t: Translator, member: Member) -> str:
 
 
 async def help_command(update: Update, context: BotContext) -> None:
-    """/help: what each part of the bot does, in plain words."""
+    """/help and «❓ Help»: what each part of the bot does, in plain words."""
     t = context.t
-    await reply(update, context, help_text(t, context.member), keyboard([back_to_menu(t)]))
+    await ui.show(update, context, help_text(t, context.member), make_back_keyboard(t))
 
 
-async def help_button(update: Update, context: BotContext) -> None:
-    assert update.callback_query is not None
-    await ui.answer(update, context)
-    t = context.t
-    await reply(update, context, help_text(t, context.member), keyboard([back_to_menu(t)]), edit=True)
+async def help_button(update: Update, context: BotContext, data: MenuCb) -> None:
+    await help_command(update, context)
 
 
 FLOWS: list[Flow] = []
 HANDLERS: list[Handler] = [
     CommandHandler("menu", menu_command),
     CommandHandler("help", help_command),
-    CallbackQueryHandler(menu_button, pattern=lambda d: d == "menu:main"),
-    CallbackQueryHandler(help_button, pattern=lambda d: d == "menu:help"),
+    ui.on_button(MenuCb, menu_button, when=lambda data: data.item == "main"),
+    ui.on_button(MenuCb, help_button, when=lambda data: data.item == "help"),
 ]

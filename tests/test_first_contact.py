@@ -17,7 +17,7 @@ async def choose_language(person, label: str) -> None:  # type: ignore[no-untype
     await person.send("/start")
     prompt = await person.next_message()
     assert "Тілді таңдаңыз:" in prompt.text and "Выберите язык:" in prompt.text
-    await person.press(label)
+    await person.press(label, wait=0)
 
 
 async def test_first_contact_in_kazakh(client: SandboxClient, bot_factory: BotFactory) -> None:
@@ -81,9 +81,9 @@ async def test_resident_is_refused_admin_commands_and_forged_buttons(
         assert refusal.text == "Извините, это доступно только для роли «администратор»."
 
         # A forged "revoke admin" button: refused, in Russian, and nothing changes.
-        answer = await olga.press_data(menu.message_id, f"rvk:{ADMIN_ID}:admin:1")
+        answer = await olga.press_data(menu.message_id, f"rvk:{ADMIN_ID}:admin::1")
         assert answer == "Извините, это доступно только для роли «администратор»."
-        answer = await olga.press_data(menu.message_id, "inv:staff")
+        answer = await olga.press_data(menu.message_id, "inv:staff::1")
         assert answer == "Извините, это доступно только для роли «администратор»."
         async with app.bot_data.db.read() as conn:
             assert await users.roles_of(conn, olga.id) == []
@@ -98,19 +98,25 @@ async def test_resident_is_refused_admin_commands_and_forged_buttons(
 async def test_an_invite_makes_staff_once_and_expires(
     client: SandboxClient, bot_factory: BotFactory, clock: Clock
 ) -> None:
-    async with bot_factory(admin_ids={ADMIN_ID}) as app:
+    async with bot_factory(admin_ids={ADMIN_ID}, seed=True) as app:
         admin = await client.user("Әсел", id=ADMIN_ID, language_code="kk")
         await choose_language(admin, "Қазақша")
         await admin.wait_for(lambda m: "Әкімшілік" in str(m.buttons))
         await admin.send("/invite staff 55")
         invite = await admin.wait_for(lambda m: "start=inv_" in m.text)
         code = re.search(r"start=inv_([\w-]+)", invite.text).group(1)  # type: ignore[union-attr]
-        assert "«инженер» рөліне шақыру" in invite.text
+        # The invite names the role and the area, by name.
+        assert "«инженер» рөліне шақыру. Аумақ: Павлодар облысы." in invite.text
 
         bolat = await client.user("Болат", language_code="kk")
         await bolat.send(f"/start inv_{code}")
+        # One answer: the welcome, then the language question (he has not chosen one yet).
         welcome = await bolat.next_message()
-        assert welcome.text == "Қош келдіңіз! Енді сізде «инженер» рөлі бар."
+        assert (
+            welcome.text.splitlines()[0]
+            == "Қош келдіңіз! Енді сізде «инженер» рөлі бар. Аумақ: Павлодар облысы."
+        )
+        assert "Тілді таңдаңыз:" in welcome.text
         async with app.bot_data.db.read() as conn:
             grants = await users.roles_of(conn, bolat.id)
             trail = await conn.execute_fetchall(
@@ -122,18 +128,20 @@ async def test_an_invite_makes_staff_once_and_expires(
         # Single use: a second person gets a clear no.
         dana = await client.user("Дана", language_code="ru")
         await dana.send(f"/start inv_{code}")
-        assert (await dana.next_message()).text == (
+        assert (await dana.next_message()).text.splitlines()[0] == (
             "Это приглашение уже использовано. Попросите у администратора новое."
         )
 
         # Expiry: three days.
-        await admin.send("/invite trainer")
+        await admin.send("/invite trainer 15")
         invite = await admin.wait_for(lambda m: "«оқытушы» рөліне" in m.text)
         code = re.search(r"start=inv_([\w-]+)", invite.text).group(1)  # type: ignore[union-attr]
         clock.advance(timedelta(days=3, minutes=1))
         await dana.send(f"/start inv_{code}")
         expired = await dana.wait_for(lambda m: "истёк" in m.text)
-        assert expired.text == "Срок этого приглашения истёк. Попросите у администратора новое."
+        assert (
+            expired.text.splitlines()[0] == "Срок этого приглашения истёк. Попросите у администратора новое."
+        )
         async with app.bot_data.db.read() as conn:
             assert await users.roles_of(conn, dana.id) == []
 
@@ -151,7 +159,7 @@ async def test_odd_input_gets_a_clear_answer(client: SandboxClient, bot_factory:
         await olga.send("я" * 4000)
         long_reply = await olga.next_message()
         assert long_reply.text.replace("\xa0", " ") == (
-            "Сообщение слишком длинное (4 000 симв.). Пожалуйста, не больше 1 000."
+            "Сообщение слишком длинное (4 000 симв.). Сократите его до 1 000 символов."
         )
         assert long_reply.buttons, "the menu comes with it"
 
@@ -267,3 +275,65 @@ async def test_a_button_that_fails_after_answering_still_gets_an_apology(
         await olga.press("❓ Помощь")
         sorry = await olga.wait_for(lambda m: m.text.startswith("Извините, что-то пошло не так"))
         assert sorry.text == "Извините, что-то пошло не так. Попробуйте ещё раз через минуту."
+
+
+BROKEN = ("устарела", "ескірген", "Извините, что-то пошло не так", "Кешіріңіз, бірдеңе дұрыс болмады")
+
+
+async def test_every_main_menu_button_of_every_role_answers(
+    client: SandboxClient, bot_factory: BotFactory
+) -> None:
+    """A resident, a trainer, an engineer and an area admin press each button of their main menu, in
+    Kazakh and in Russian: each gets its screen, never «out of date» or «Sorry»."""
+    async with bot_factory(seed=True) as app:
+        people = []
+        for number, (role, language, label) in enumerate(
+            (
+                (None, "kk", "Қазақша"),
+                (None, "ru", "Русский"),
+                ("trainer", "kk", "Қазақша"),
+                ("trainer", "ru", "Русский"),
+                ("staff", "kk", "Қазақша"),
+                ("staff", "ru", "Русский"),
+                ("admin", "kk", "Қазақша"),
+                ("admin", "ru", "Русский"),
+            )
+        ):
+            person = await client.user(f"Person{number}", language_code=language)
+            await choose_language(person, label)
+            await person.wait_for(lambda m: bool(m.buttons) and "?" in m.text)
+            if role is not None:
+                async with app.bot_data.db.transaction() as tx:
+                    await users.grant_role(
+                        tx,
+                        user_id=person.id,
+                        role=role,
+                        scope="55",
+                        actor_id=None,
+                        now=app.bot_data.clock.now(),
+                    )
+            people.append((role, person))
+        pressed: dict[str | None, set[str]] = {}
+        problems = []
+        for role, person in people:
+            await person.send("/menu")
+            labels = (await person.wait_for(lambda m: bool(m.buttons) and "?" in m.text)).labels
+            for label in labels:
+                await person.send("/menu")  # also ends whatever flow the last button started
+                menu = await person.wait_for(lambda m: bool(m.buttons) and "?" in m.text)
+                answer = await person.press_on(menu, label, wait=0.3)
+                pressed.setdefault(role, set()).add(label)
+                try:
+                    shown = await person.wait_for(lambda m: True, timeout=5)
+                except TimeoutError:
+                    problems.append(f"{role or 'resident'} {label!r}: no answer")
+                    continue
+                said = f"{shown.text} {answer or ''}"
+                if any(word in said for word in BROKEN) or not shown.text.strip():
+                    problems.append(f"{role or 'resident'} {label!r}: {said!r}")
+        assert problems == [], "\n".join(problems)
+        # Everyone's buttons were pressed, and each role saw its own.
+        assert len(pressed[None]) == 2 * 6  # village, report, classes, settings, help… in both languages
+        assert "🧑‍🏫 Мои занятия (тренер)" in pressed["trainer"]
+        assert {"🛠 Қосылымды тіркеу", "📋 Открытые сбои"} <= pressed["staff"]
+        assert {"👑 Әкімшілік", "👑 Администрирование"} <= pressed["admin"]
