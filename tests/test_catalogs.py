@@ -14,6 +14,23 @@ def test_every_message_is_translated_in_kk_and_ru() -> None:
     assert found == [], "\n".join(found)
 
 
+def test_a_message_means_one_thing_whichever_catalog_holds_it() -> None:
+    """Catalogs of one language are merged; a msgid translated twice differently would depend on file order."""
+    for language in LANGUAGES:
+        seen: dict[object, tuple[str, object]] = {}
+        clashes = []
+        for path in sorted((LOCALES / language / "LC_MESSAGES").glob("*.po")):
+            with path.open("rb") as file:
+                for entry in read_po(file, locale=language):
+                    if not entry.id:
+                        continue
+                    key = entry.id if isinstance(entry.id, str) else entry.id[0]
+                    first = seen.setdefault(key, (path.stem, entry.string))
+                    if first[1] != entry.string:
+                        clashes.append(f"{language}: {key!r} in {first[0]}.po and {path.stem}.po")
+        assert clashes == [], "\n".join(clashes)
+
+
 def test_the_check_sees_the_code() -> None:
     used = used_messages()
     assert "Choose your language:" in used
