@@ -209,9 +209,15 @@ async def test_a_trainer_whose_role_is_taken_away_mid_change_is_stopped(
             await trainer.press(new_place, wait=0)
             await trainer.wait_for(lambda m, p=prompt: m.text == p)
             async with app.bot_data.db.transaction() as tx:
-                await users.revoke_role(
-                    tx, user_id=trainer.id, role="trainer", actor_id=None, now=clock.now()
-                )
+                for held in await users.roles_of(tx, trainer.id):
+                    await users.revoke_grant(
+                        tx,
+                        user_id=trainer.id,
+                        role="trainer",
+                        scope=held.scope,
+                        actor_id=None,
+                        now=clock.now(),
+                    )
             await trainer.send("Дом культуры")
         await marat.wait_for(
             lambda m: m.text == "У вас больше нет роли «тренер», поэтому действие остановлено."

@@ -128,7 +128,9 @@ async def test_a_blocked_recipient_loses_only_their_pending_rows(db: Database) -
     await queue(db, 101, 2)
     await queue(db, 202, 1)
     async with db.read() as conn:
-        assert await outbox.recipient(conn, 101) == outbox.Recipient(language="ru", blocked=False)
+        assert await outbox.recipient(conn, 101) == outbox.Recipient(
+            language="ru", telegram_language="kk", blocked=False
+        )
         assert await outbox.recipient(conn, -300) == outbox.Recipient()
     async with db.transaction() as conn:
         assert await outbox.drop_recipient(conn, 101, reason="Forbidden: bot was blocked by the user") == 2

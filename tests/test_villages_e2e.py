@@ -362,7 +362,10 @@ async def test_a_role_revoked_during_install_stops_the_next_step_with_the_reason
         )
         await bolat.wait_for(lambda m: "какое здание?" in m.text)
         async with app.bot_data.db.transaction() as tx:
-            await users.revoke_role(tx, user_id=STAFF_ID, role="staff", actor_id=None, now=clock.now())
+            for held in await users.roles_of(tx, STAFF_ID):
+                await users.revoke_grant(
+                    tx, user_id=STAFF_ID, role="staff", scope=held.scope, actor_id=None, now=clock.now()
+                )
         answer = await bolat.press("⏳ 🏫 Средняя школа №1")
         assert answer == "У вас больше нет роли «инженер», поэтому действие остановлено."
         async with app.bot_data.db.read() as conn:

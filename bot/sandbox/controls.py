@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 from typing import Any
 
 from aiohttp import BodyPartReader, web
@@ -16,6 +17,10 @@ from bot.sandbox.state import ApiError, BotState, ChatState, Fault, World, now_s
 _COMMAND = re.compile(r"^/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]+)?")
 # Seconds a pressed button may wait for an answer or an edit before the stats count it as unanswered.
 DEFAULT_CALLBACK_WINDOW = 5.0
+
+
+# How long a press waiter keeps listening for a notice after the pressed message was edited.
+EDIT_THEN_ANSWER_GRACE = 0.5
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -318,13 +323,24 @@ def add_routes(app: web.Application, world_key: web.AppKey[World]) -> None:
         query = world.callbacks.get(request.match_info["query_id"])
         if query is None:
             raise ApiError(404, "unknown callback query")
-        wait = float(request.query.get("wait", 0))
-        if wait and not query.answered:
+        wait = min(float(request.query.get("wait", 0)), 30)
+        deadline = time.monotonic() + wait
+        while wait:
+            query.signal.clear()  # nothing runs between this and the checks below: no wake-up is lost
+            if query.answered:
+                break
+            # An edit of the pressed message settles the press as Telegram's apps show it; a short
+            # notice may still follow the edit, so wait a moment longer for it.
+            remaining = deadline - time.monotonic()
+            if query.edited_at is not None:
+                remaining = min(remaining, query.edited_at + EDIT_THEN_ANSWER_GRACE - time.monotonic())
+            if remaining <= 0:
+                break
             try:
-                await asyncio.wait_for(query.signal.wait(), min(wait, 30))
+                await asyncio.wait_for(query.signal.wait(), remaining)
             except TimeoutError:
                 pass
-        answer: dict[str, Any] = {"answered": query.answered}
+        answer: dict[str, Any] = {"answered": query.answered, "edited": query.edited_at is not None}
         if query.answered:
             answer.update(text=query.text, show_alert=query.show_alert)
         return _json(answer)

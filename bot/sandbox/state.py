@@ -364,6 +364,7 @@ class World:
         now = time.monotonic()
         for query in self._unedited_presses.pop((chat_id, message_id), []):
             query.edited_at = now
+            query.signal.set()
 
     def forget_callbacks(self) -> None:
         self.callbacks.clear()
