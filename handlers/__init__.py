@@ -19,7 +19,20 @@ from telegram.ext import Application, BaseHandler, ConversationHandler, TypeHand
 
 from bot import flows, ui
 from bot.context import BotContext
-from handlers import admin, classes, imports, install, menu, outages, outbox, privacy, start, system, villages
+from handlers import (
+    admin,
+    classes,
+    imports,
+    install,
+    menu,
+    outages_report,
+    outages_staff,
+    outbox,
+    privacy,
+    start,
+    system,
+    villages,
+)
 
 FEATURES: tuple[ModuleType, ...] = (
     start,
@@ -29,7 +42,8 @@ FEATURES: tuple[ModuleType, ...] = (
     privacy,
     villages,
     install,
-    outages,
+    outages_report,
+    outages_staff,
     classes,
     imports,
 )

@@ -16,7 +16,8 @@ from bot.outages.service import (
     is_overdue,
     resolve,
 )
-from db import outages
+from bot.roles import Member
+from db import outages, users
 from db.database import Database
 
 STAFF_GROUP = -100500
@@ -46,6 +47,22 @@ async def seeded(tmp_path: Path, people: int) -> Database:
                 (user_id, to_db(Clock().now()), to_db(Clock().now())),
             )
     return db
+
+
+async def member(db: Database, user_id: int) -> Member:
+    """The person as the handlers see them: their account and the roles they hold now."""
+    async with db.read() as conn:
+        account = await users.get_account(conn, user_id)
+        grants = await users.roles_of(conn, user_id)
+    assert account is not None
+    return Member(account, tuple(grants))
+
+
+async def staff_member(db: Database, user_id: int, scope: str = "") -> Member:
+    async with db.transaction() as tx:
+        await users.ensure_account(tx, user_id, Clock().now())
+        await users.grant_role(tx, user_id=user_id, role="staff", scope=scope, actor_id=None, now=Clock().now())
+    return await member(db, user_id)
 
 
 async def latest_alert(db: Database, incident_id: int, chat_id: int) -> dict[str, object]:
@@ -94,9 +111,9 @@ async def test_the_resident_who_says_no_is_answered_once_and_neighbours_are_told
                 settings=rules,
                 now=now,
             )
-    async with db.transaction() as tx:
-        await resolve(tx, filed.incident.id, 99, "fixed", rules, now + timedelta(hours=1))
-        await answer_working(tx, filed.incident.id, 2, False, rules, now + timedelta(hours=2))
+    engineer = await staff_member(db, 99)
+    await resolve(db, engineer, filed.incident.id, "fixed", rules, now + timedelta(hours=1))
+    await answer_working(db, await member(db, 2), filed.incident.id, False, rules, now + timedelta(hours=2))
     async with db.read() as conn:
         rows = await conn.execute_fetchall(
             "SELECT chat_id FROM outbox WHERE kind = 'outage.reopened' ORDER BY chat_id"
@@ -114,10 +131,10 @@ async def test_a_reopened_outage_gets_a_fresh_time_to_be_taken(tmp_path: Path) -
         filed = await file_report(
             tx, NewReport(1, SHAKAT, "school", "now"), source_key="r1", settings=rules, now=opened
         )
-        await resolve(tx, filed.incident.id, 1, "fixed", rules, opened + timedelta(minutes=30))
+    engineer = await staff_member(db, 77)
+    await resolve(db, engineer, filed.incident.id, "fixed", rules, opened + timedelta(minutes=30))
     reopened_at = opened + timedelta(hours=5)
-    async with db.transaction() as tx:
-        incident = await answer_working(tx, filed.incident.id, 1, False, rules, reopened_at)
+    incident = await answer_working(db, await member(db, 1), filed.incident.id, False, rules, reopened_at)
     assert incident.state == "open"
     # Just reopened: not late yet, and the admins are not told "nobody took it for 60 minutes".
     soon = reopened_at + timedelta(minutes=5)
