@@ -565,11 +565,13 @@ async def answer_question(
     return cursor.rowcount == 1
 
 
-async def answered_by(conn: aiosqlite.Connection, question_id: int) -> str | None:
-    """The update that answered the question."""
-    async with conn.execute("SELECT answer_key FROM report_questions WHERE id = ?", (question_id,)) as cursor:
+async def question_by_source(conn: aiosqlite.Connection, source_key: str) -> Question | None:
+    """The question this update asked, or answered."""
+    async with conn.execute(
+        "SELECT * FROM report_questions WHERE source_key = ? OR answer_key = ?", (source_key, source_key)
+    ) as cursor:
         row = await cursor.fetchone()
-    return row[0] if row else None
+    return _question(row) if row else None
 
 
 async def questions_of(conn: aiosqlite.Connection, report_ids: Iterable[int]) -> list[Question]:

@@ -91,7 +91,7 @@ async def offer_kinds(update: Update, context: BotContext, offer: VillageOffer) 
                 village=village.name(t.language),
             ),
             t._(
-                "Planned: {window}.",
+                "Planned date: {window}",
                 window=texts.window_text(t, village.planned_year, village.planned_quarter),
             ),
             t._("You follow the village: I will tell you when this changes.")

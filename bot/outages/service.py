@@ -889,13 +889,15 @@ async def ask_reporter(
     """Send the resident an engineer's question through the bot; the answer comes back to them."""
     question = _check_words(question)
     async with db.transaction() as tx:
+        again = await outages.question_by_source(tx, source_key)
+        if again is not None:  # the same update again
+            return await _staff_report(tx, member, again.report_id)
         chosen = (await drafts.get_draft(tx, member.id, ASK)).get("report")
         if chosen is None:
             raise OutageError("bad_choice")
         report = await _staff_report(tx, member, int(chosen))
         asked = await outages.add_question(tx, report.id, member.id, question, source_key, now)
-        if asked is None:
-            return report  # the same update again
+        assert asked is not None
         village = await places.get_village(tx, report.village_code)
         await outbox.enqueue(
             tx,
@@ -963,14 +965,15 @@ async def answer_question(
     """The resident's answer goes to the engineer who asked, and into the incident's messages."""
     answer = _check_words(answer)
     async with db.transaction() as tx:
+        again = await outages.question_by_source(tx, source_key)
+        if again is not None:  # the same update again
+            return await _own_report(tx, member, again.report_id)
         question_id = (await drafts.get_draft(tx, member.id, ANSWER)).get("question")
         question = await outages.get_question(tx, int(question_id)) if question_id is not None else None
         if question is None:
             raise OutageError("unknown_question")
         report = await _own_report(tx, member, question.report_id)
         if not await outages.answer_question(tx, question.id, answer, source_key, now):
-            if await outages.answered_by(tx, question.id) == source_key:
-                return report  # the same update again
             raise OutageError("already_answered")
         village = await places.get_village(tx, report.village_code)
         await outbox.enqueue(
