@@ -10,7 +10,7 @@ from bot import flows, ui
 from bot.context import BotContext
 from bot.core.callbacks import MenuCb
 from bot.flows import Flow, Handler, State
-from bot.outages import keyboards, notifications, service, texts  # noqa: F401 - notifications registers renderers
+from bot.outages import keyboards, service, texts
 from bot.outages.callbacks import (
     AnswerCb,
     FixedCb,
@@ -420,7 +420,7 @@ async def phone_declined(update: Update, context: BotContext) -> State:
         update,
         context,
         t._("All right: your number stays private."),
-        ui.keyboard([ui.button(t._("📋 My reports"), MenuCb(item="myreports")), ui.back_to_menu(t)]),
+        keyboards.make_after_ticket_keyboard(t),
     )
     return flows.END
 
@@ -468,7 +468,7 @@ async def answer_typed(update: Update, context: BotContext) -> State:
         update,
         context,
         t._("✅ Thank you! The engineer gets your answer about ticket {number}.", number=report.number),
-        ui.keyboard([ui.button(t._("📋 My reports"), MenuCb(item="myreports")), ui.back_to_menu(t)]),
+        keyboards.make_after_ticket_keyboard(t),
     )
     return flows.END
 

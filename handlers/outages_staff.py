@@ -274,7 +274,7 @@ async def question_typed(update: Update, context: BotContext) -> State:
         update,
         context,
         t._("✅ Sent to the resident ({number}). Their answer will come here.", number=report.number),
-        ui.keyboard([ui.button(t._("⬅️ Open outages"), ListCb()), ui.back_to_menu(t)]),
+        ui.keyboard([ui.button(t._("⬅️ Open outages"), ListCb())], [ui.back_to_menu(t)]),
     )
     return flows.END
 

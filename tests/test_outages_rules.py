@@ -500,3 +500,33 @@ async def test_only_an_admin_for_everywhere_chooses_the_staff_groups_language(tm
     async with db.read() as conn:
         assert await chat_languages(conn, STAFF_GROUP, rules) == ("kk", "ru")
     await db.close()
+
+
+def test_every_outages_button_fits_a_phone_in_each_language_and_in_both() -> None:
+    """Labels are at most 40 characters by their wording (never cut with an ellipsis)."""
+    from bot.i18n import translator
+    from bot.outages import keyboards
+
+    for language in ("kk", "ru"):
+        t = translator(language)
+        shown = [
+            keyboards.make_kind_keyboard(t, outages.KINDS),
+            keyboards.make_not_connected_keyboard(t, "553663100", False),
+            keyboards.make_since_keyboard(t),
+            keyboards.make_details_keyboard(t),
+            keyboards.make_filed_keyboard(t, 1),
+            keyboards.make_withdraw_keyboard(t, 1),
+            keyboards.make_adding_keyboard(t, 1),
+            keyboards.make_fixed_keyboard(t, 1),
+            keyboards.make_question_keyboard(t, 1),
+            keyboards.make_list_keyboard(t, [], mine=False, page=0, area=None),
+            keyboards.make_group_language_keyboard(t),
+            keyboards.make_reasons_keyboard(t, 1),
+            keyboards.make_reasons_keyboard(t, 1, ("kk", "ru")),
+        ]
+        for state in ("open", "taken", "in_progress"):
+            shown.append(keyboards.make_staff_keyboard(t, 1, state, view=True))
+            shown.append(keyboards.make_staff_keyboard(t, 1, state, languages=("kk", "ru")))
+        labels = [button.text for board in shown if board for row in board.inline_keyboard for button in row]
+        too_long = [label for label in labels if len(label) > 40 or label.endswith("…")]
+        assert too_long == [], (language, too_long)

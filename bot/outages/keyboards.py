@@ -34,10 +34,19 @@ from bot.places.search import Place
 from db.outages import RESOLUTIONS, SINCE, Kind, Ticket
 
 LIST_PAGE = 8
+# Two buttons share a row on a phone only when both labels are this short; longer ones get a row each.
+SIDE_BY_SIDE = 15
 
 
 def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
+
+
+def _rows(*buttons: InlineKeyboardButton) -> list[list[InlineKeyboardButton]]:
+    """Buttons side by side when all fit half a phone's width, else one to a row."""
+    if all(len(button.text) <= SIDE_BY_SIDE for button in buttons):
+        return [list(buttons)]
+    return [[button] for button in buttons]
 
 
 def label(
@@ -96,8 +105,12 @@ def make_details_keyboard(t: Translator) -> InlineKeyboardMarkup:
 def make_filed_keyboard(t: Translator, report_id: int) -> InlineKeyboardMarkup:
     return ui.keyboard(
         [ui.button(t._("📱 Let the engineer call me"), TicketCb(report=report_id, action="phone"))],
-        [ui.button(t._("📋 My reports"), MenuCb(item="myreports")), ui.back_to_menu(t)],
+        *_rows(ui.button(t._("📋 My reports"), MenuCb(item="myreports")), ui.back_to_menu(t)),
     )
+
+
+def make_after_ticket_keyboard(t: Translator) -> InlineKeyboardMarkup:
+    return ui.keyboard(*_rows(ui.button(t._("📋 My reports"), MenuCb(item="myreports")), ui.back_to_menu(t)))
 
 
 def make_tickets_keyboard(t: Translator, tickets: Sequence[Ticket]) -> InlineKeyboardMarkup:
@@ -123,11 +136,9 @@ def make_ticket_keyboard(t: Translator, view: TicketView) -> InlineKeyboardMarku
     report = view.report.id
     rows: list[list[InlineKeyboardButton]] = []
     if view.open:
-        rows.append(
-            [
-                ui.button(t._("➕ Add information"), TicketCb(report=report, action="add")),
-                ui.button(t._("✖️ Withdraw"), TicketCb(report=report, action="withdraw")),
-            ]
+        rows += _rows(
+            ui.button(t._("➕ Add information"), TicketCb(report=report, action="add")),
+            ui.button(t._("✖️ Withdraw"), TicketCb(report=report, action="withdraw")),
         )
         if view.report.phone:
             rows.append(
@@ -137,7 +148,7 @@ def make_ticket_keyboard(t: Translator, view: TicketView) -> InlineKeyboardMarku
             rows.append(
                 [ui.button(t._("📱 Let the engineer call me"), TicketCb(report=report, action="phone"))]
             )
-    rows.append([ui.button(t._("📋 My reports"), MenuCb(item="myreports")), ui.back_to_menu(t)])
+    rows += _rows(ui.button(t._("📋 My reports"), MenuCb(item="myreports")), ui.back_to_menu(t))
     return ui.keyboard(*rows)
 
 
@@ -154,10 +165,10 @@ def make_adding_keyboard(t: Translator, report_id: int) -> InlineKeyboardMarkup:
 
 def make_fixed_keyboard(t: Translator, incident_id: int) -> InlineKeyboardMarkup:
     return ui.keyboard(
-        [
+        *_rows(
             ui.button(t._("👍 Yes, it works"), FixedCb(incident=incident_id, working=True)),
             ui.button(t._("👎 No, still down"), FixedCb(incident=incident_id, working=False)),
-        ]
+        )
     )
 
 
@@ -193,8 +204,7 @@ def make_staff_keyboard(
                 label(t, languages, texts.RESOLVED, "✅"), StaffCb(incident=incident_id, action="resolve")
             )
         )
-    # Bilingual labels are long: one to a row in a group; a private chat keeps them side by side.
-    rows = [[button] for button in actions] if languages else [actions]
+    rows = [[button] for button in actions]  # one to a row: three side by side are cut on a phone
     if languages is None and state != "resolved":
         rows.append([ui.button(t._("📞 Ask the reporter"), StaffCb(incident=incident_id, action="ask"))])
     if view:
