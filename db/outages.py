@@ -632,9 +632,12 @@ async def view_at(conn: aiosqlite.Connection, chat_id: int, message_id: int) -> 
     return Post.model_validate(dict(row)) if row else None
 
 
-async def remove_view(conn: aiosqlite.Connection, chat_id: int, message_id: int) -> None:
-    """The message no longer shows a detail (the engineer went back to the list)."""
-    await conn.execute("DELETE FROM outage_posts WHERE chat_id = ? AND message_id = ?", (chat_id, message_id))
+async def drop_views(conn: aiosqlite.Connection, incident_id: int, chat_id: int) -> None:
+    """Stop keeping the earlier details of an incident in a chat current (a newer one is shown)."""
+    await conn.execute(
+        "DELETE FROM outage_posts WHERE incident_id = ? AND chat_id = ? AND kind = 'view'",
+        (incident_id, chat_id),
+    )
 
 
 async def bind_slot(conn: aiosqlite.Connection, slot: str, chat_id: int, message_id: int) -> None:

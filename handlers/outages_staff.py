@@ -123,10 +123,6 @@ async def list_button(update: Update, context: BotContext, data: ListCb) -> None
 async def show_list(update: Update, context: BotContext, data: ListCb) -> None:
     """Open outages in my area, oldest first, ⏰ on overdue ones; each opens its detail."""
     t = context.t
-    query = update.callback_query
-    leaving = None
-    if query is not None and query.message is not None and update.effective_chat is not None:
-        leaving = (update.effective_chat.id, query.message.message_id)
     try:
         lines = await service.open_incidents(
             context.db,
@@ -135,7 +131,6 @@ async def show_list(update: Update, context: BotContext, data: ListCb) -> None:
             context.clock.now(),
             mine=data.mine,
             area=data.area or "",
-            leaving=leaving,
         )
     except OutageError as error:
         await _refuse(update, context, error)
@@ -165,33 +160,28 @@ async def show_list(update: Update, context: BotContext, data: ListCb) -> None:
         context,
         ui.fit(text),
         keyboards.make_list_keyboard(t, lines, mine=data.mine, page=page, area=data.area),
+        new=data.fresh,
     )
 
 
 async def show_incident(update: Update, context: BotContext, incident_id: int) -> None:
-    """One outage in full, in place of the list: what every report says, then each photo and map pin
-    as a reply under it. The message keeps showing the outage's current state."""
-    query = update.callback_query
-    assert query is not None and query.message is not None and update.effective_chat is not None
+    """One outage in full, as a message of its own under the list: what every report says, then each
+    photo and map pin as a reply to it. That message keeps showing the outage's current state."""
+    assert update.effective_chat is not None
     t = context.t
     chat_id = update.effective_chat.id
     try:
-        detail = await service.incident_view(
-            context.db,
-            context.member,
-            incident_id,
-            context.settings,
-            context.clock.now(),
-            chat_id=chat_id,
-            message_id=query.message.message_id,
-        )
+        detail = await service.incident_detail(context.db, context.member, incident_id, context.settings)
     except OutageError as error:
         await _refuse(update, context, error)
         return
     shown = notifications.render_incident(t, detail.params)
-    message = await ui.show(update, context, shown.text, shown.keyboard)
+    message = await ui.show(update, context, shown.text, shown.keyboard, new=True)
     if message is None:
         return
+    await service.keep_view_current(
+        context.db, context.member, detail, chat_id, message.message_id, context.settings, context.clock.now()
+    )
     under = ReplyParameters(message.message_id, allow_sending_without_reply=True)
     for photo, number in detail.photos:
         await context.bot.send_photo(
@@ -274,7 +264,7 @@ async def question_typed(update: Update, context: BotContext) -> State:
         update,
         context,
         t._("✅ Sent to the resident ({number}). Their answer will come here.", number=report.number),
-        ui.keyboard([ui.button(t._("⬅️ Open outages"), ListCb())], [ui.back_to_menu(t)]),
+        ui.keyboard([ui.button(t._("📋 Open outages"), ListCb(fresh=True))], [ui.back_to_menu(t)]),
     )
     return flows.END
 

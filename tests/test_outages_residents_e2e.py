@@ -236,8 +236,8 @@ async def test_forged_and_out_of_range_buttons_get_the_out_of_date_answer(
             f"oa:{big}",
             f"oi:{big}:take:",
             "oi:1:take:bribe",
-            f"ol:0:{big}:0:",
-            "ol:0::5000:",
+            f"ol:0:{big}:0::0",
+            "ol:0::5000::0",
             f"oq:{big}",
             "og:en",
         ]

@@ -60,7 +60,7 @@ async def test_staff_and_area_admins_of_another_area_are_told_it_is_outside_thei
                 await asel.press_data(asels_menu.message_id, data) == "Это село не входит в вашу территорию."
             )
         assert (
-            await bolat.press_data(bolats_menu.message_id, "ol:0:1:0:")
+            await bolat.press_data(bolats_menu.message_id, "ol:0:1:0::0")
             == "Бұл ауыл сіздің аумағыңызға кірмейді."
         )
         async with app.bot_data.db.read() as conn:

@@ -126,7 +126,7 @@ async def test_the_whole_report_reaches_both_engineers_each_in_their_language(
         listing = await pavel.wait_for(lambda m: "Открытые сбои" in m.text)
         assert "#1 Баянаул: домашний интернет, 1 заявка" in listing.text
         await pavel.press_on(listing, "#1 Баянаул · домашний интернет", wait=0)
-        detail = await shows(pavel, listing.message_id, lambda m: "Сбой: Баянаул" in m.text)
+        detail = await pavel.wait_for(lambda m: "Сбой: Баянаул" in m.text and "📋 Открытые сбои" in m.labels)
         assert "💬 AN-000001: «Роутер қызыл жанып тұр»" in detail.text
         photo = await pavel.wait_for(lambda m: m.photo is not None)
         assert photo.text == "📷 Фото из заявки AN-000001"
@@ -187,7 +187,7 @@ async def test_take_edits_every_copy_and_a_reopening_is_a_new_group_message(
         await pavel.send("/outages")
         listing = await pavel.wait_for(lambda m: "Открытые сбои" in m.text)
         await pavel.press_on(listing, "#1 Баянаул · домашний интернет", wait=0)
-        detail = await shows(pavel, listing.message_id, lambda m: "Сбой: Баянаул" in m.text)
+        detail = await pavel.wait_for(lambda m: "Сбой: Баянаул" in m.text and "📋 Открытые сбои" in m.labels)
         assert "🆕 новая" in detail.text
         assert "🙋 Взять" in detail.labels
 
@@ -201,7 +201,7 @@ async def test_take_edits_every_copy_and_a_reopening_is_a_new_group_message(
         assert "🙋 инженер взял в работу" in his.text and "🙋 Взять" not in his.labels
         opened = await shows(pavel, detail.message_id, lambda m: "🙋 инженер взял в работу" in m.text)
         assert "🆕" not in opened.text and "🙋 Взять" not in opened.labels
-        assert "⬅️ Открытые сбои" in opened.labels
+        assert "📋 Открытые сбои" in opened.labels
 
         # Resolved in the group (the reasons in both languages), then the resident says «No».
         await in_group.press_on(group_alert, "✅ Шешілді · Решено", wait=0)

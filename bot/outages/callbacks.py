@@ -68,12 +68,16 @@ class StaffCb(CallbackData, prefix="oi"):
 
 
 class ListCb(CallbackData, prefix="ol"):
-    """/outages: all or mine, a page, one region or district, or one incident's detail."""
+    """/outages: all or mine, a page, one region or district, or one incident's detail.
+
+    ``fresh``: the list as a new message (from a detail, which stays as it is).
+    """
 
     mine: bool = False
     show: Id | None = None
     page: Page = 0
     area: Kato | None = None
+    fresh: bool = False
 
 
 class AskCb(CallbackData, prefix="oq"):

@@ -208,7 +208,7 @@ def make_staff_keyboard(
     if languages is None and state != "resolved":
         rows.append([ui.button(t._("📞 Ask the reporter"), StaffCb(incident=incident_id, action="ask"))])
     if view:
-        rows.append([ui.button(t._("⬅️ Open outages"), ListCb())])
+        rows.append([ui.button(t._("📋 Open outages"), ListCb(fresh=True))])
     markup = ui.keyboard(*rows)
     return markup if markup.inline_keyboard else None
 

@@ -757,12 +757,8 @@ async def open_incidents(
     *,
     mine: bool = False,
     area: str = "",
-    leaving: tuple[int, int] | None = None,
 ) -> list[OpenLine]:
-    """/outages: unresolved incidents in my area, oldest first, overdue ones marked.
-
-    ``leaving``: the (chat, message) that showed a detail and now shows the list again.
-    """
+    """/outages: unresolved incidents in my area, oldest first, overdue ones marked."""
     if not member.holds("staff"):
         raise OutageError("not_staff")
     if (
@@ -771,9 +767,6 @@ async def open_incidents(
         and not any(scope.startswith(area) for scope in member.scopes("staff"))
     ):
         raise OutageError("outside_area")
-    if leaving is not None:
-        async with db.transaction() as tx:
-            await outages.remove_view(tx, *leaving)
     async with db.read() as conn:
         lines = await outages.unresolved_lines(
             conn, member.scopes("staff"), area=area, taken_by=member.id if mine else None
@@ -793,42 +786,26 @@ class IncidentDetail:
     """An /outages detail: the alert's parameters (rendered like every other copy of it), and the
     photos and map pins to show under it, each with its ticket number."""
 
+    incident: Incident
     params: dict[str, Any]
     photos: list[tuple[str, str]] = field(default_factory=list)
     locations: list[tuple[float, float, str]] = field(default_factory=list)
 
 
-async def incident_view(
-    db: Database,
-    member: Member,
-    incident_id: int,
-    settings: Settings,
-    now: datetime,
-    *,
-    chat_id: int,
-    message_id: int,
+async def incident_detail(
+    db: Database, member: Member, incident_id: int, settings: Settings
 ) -> IncidentDetail:
-    """One incident in detail, shown by ``message_id``, which is then kept showing its current state."""
-    async with db.transaction() as tx:
-        incident = await _staff_incident(tx, member, incident_id)
-        snapshot = await _snapshot(tx, incident)
-        reports = [r for r in await outages.reports_of_incident(tx, incident.id) if r.withdrawn_at is None]
+    """One incident in full, as an engineer of its area sees it privately."""
+    async with db.read() as conn:
+        incident = await _staff_incident(conn, member, incident_id)
+        snapshot = await _snapshot(conn, incident)
+        reports = [r for r in await outages.reports_of_incident(conn, incident.id) if r.withdrawn_at is None]
         numbers = {report.id: report.number for report in reports}
-        notes = await outages.notes_of(tx, numbers)
-        slot = f"incident:{incident.id}:view:{message_id}"
-        await outages.remove_view(tx, chat_id, message_id)
-        post = await outages.add_post(
-            tx,
-            incident_id=incident.id,
-            chat_id=chat_id,
-            slot=slot,
-            kind="view",
-            message_id=message_id,
-            now=now,
-        )
-        await outages.bind_slot(tx, slot, chat_id, message_id)
+        notes = await outages.notes_of(conn, numbers)
+    view = Post(incident_id=incident.id, chat_id=member.id, slot="", kind="view")
     return IncidentDetail(
-        params=_post_params(snapshot, post, None, settings),
+        incident=incident,
+        params=_post_params(snapshot, view, None, settings),
         photos=[(note.photo_file_id, numbers[note.report_id]) for note in notes if note.photo_file_id][
             :MAX_PHOTOS
         ],
@@ -838,6 +815,38 @@ async def incident_view(
             if note.latitude is not None and note.longitude is not None
         ][-SHOWN_LOCATIONS:],
     )
+
+
+async def keep_view_current(
+    db: Database,
+    member: Member,
+    detail: IncidentDetail,
+    chat_id: int,
+    message_id: int,
+    settings: Settings,
+    now: datetime,
+) -> None:
+    """The message showing ``detail`` is from now on edited whenever the incident changes.
+
+    Only the newest detail of an incident in a chat is kept current. If the incident changed while
+    the detail was being sent, the message is brought up to date at once.
+    """
+    slot = f"incident:{detail.incident.id}:view:{message_id}"
+    async with db.transaction() as tx:
+        incident = await _staff_incident(tx, member, detail.incident.id)
+        await outages.drop_views(tx, incident.id, chat_id)
+        await outages.add_post(
+            tx,
+            incident_id=incident.id,
+            chat_id=chat_id,
+            slot=slot,
+            kind="view",
+            message_id=message_id,
+            now=now,
+        )
+        await outages.bind_slot(tx, slot, chat_id, message_id)
+        if incident.version != detail.incident.version:
+            await alert_staff(tx, incident, settings, now)
 
 
 @dataclass(frozen=True)
