@@ -270,7 +270,7 @@ async def test_the_phone_number_stays_private_unless_the_resident_shares_it(
             await aigul.wait_for(lambda m, label=label: label in m.labels)
             await aigul.press(label, wait=0)
         ticket = await aigul.wait_for(lambda m: m.text.startswith("✅ AN-000001"))
-        await aigul.press_on(ticket, "📱 Инженер маған қоңырау шалсын", wait=0)
+        await aigul.press_on(ticket, "📱 Инженер қоңырау шалсын", wait=0)
         await aigul.wait_for(lambda m: bool(m.keyboard))
         await aigul.send("Жоқ, рақмет")
         await aigul.wait_for(lambda m: m.text == "Жарайды: нөміріңіз ешкімге көрсетілмейді.")
