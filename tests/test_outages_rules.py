@@ -530,3 +530,12 @@ def test_every_outages_button_fits_a_phone_in_each_language_and_in_both() -> Non
         labels = [button.text for board in shown if board for row in board.inline_keyboard for button in row]
         too_long = [label for label in labels if len(label) > 40 or label.endswith("…")]
         assert too_long == [], (language, too_long)
+        # Side by side only when each fits half a phone's width (the chat page cut longer ones).
+        crowded = [
+            [button.text for button in row]
+            for board in shown
+            if board
+            for row in board.inline_keyboard
+            if len(row) > 1 and any(len(button.text) > keyboards.SIDE_BY_SIDE for button in row)
+        ]
+        assert crowded == [], (language, crowded)

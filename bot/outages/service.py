@@ -1216,6 +1216,8 @@ async def answer_working(
         mine = await outages.report_of(tx, incident_id, member.id)
         if mine is None:
             raise OutageError("not_your_report")
+        if mine.withdrawn_at is not None:
+            raise OutageError("withdrawn")
         if working or incident.state != "resolved" or incident.withdrawn_at is not None:
             return incident
         if await outages.open_incident_for(tx, incident.village_code, incident.kind) is not None:
