@@ -148,6 +148,9 @@ def make_parser() -> argparse.ArgumentParser:
     sandbox = commands.add_parser("sandbox", help="run the offline Telegram sandbox alone")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8081)
+    from bot.exports import cli as exports_cli  # the export command lives with its feature
+
+    HANDLERS.update(exports_cli.add_commands(commands))
     return parser
 
 

@@ -19,7 +19,23 @@ from telegram.ext import Application, BaseHandler, ConversationHandler, TypeHand
 
 from bot import flows, ui
 from bot.context import BotContext
-from handlers import admin, classes, imports, install, menu, outages, outbox, privacy, start, system, villages
+from handlers import (
+    admin,
+    announcements,
+    classes,
+    exports,
+    imports,
+    install,
+    menu,
+    mydata,
+    outages,
+    outbox,
+    privacy,
+    start,
+    stats,
+    system,
+    villages,
+)
 
 FEATURES: tuple[ModuleType, ...] = (
     start,
@@ -32,6 +48,10 @@ FEATURES: tuple[ModuleType, ...] = (
     outages,
     classes,
     imports,
+    stats,
+    exports,
+    announcements,
+    mydata,
 )
 Handler = BaseHandler[Update, BotContext, Any]
 
