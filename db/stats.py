@@ -215,16 +215,21 @@ async def durations(
     prefix: str,
     moment: Literal["taken_at", "resolved_at"],
     start: datetime,
+    middle: datetime,
     end: datetime,
-) -> list[float]:
+) -> tuple[list[float], list[float]]:
     """Seconds from opening (or the last reopening) to being taken or resolved, for incidents taken
-    or resolved in [start, end)."""
+    or resolved in [start, middle) and in [middle, end): last month's and this month's, in one pass."""
+    before: list[float] = []
+    after: list[float] = []
     async with conn.execute(
-        f"SELECT (julianday({moment}) - julianday(coalesce(reopened_at, opened_at))) * 86400.0 FROM incidents"
-        f" WHERE {moment} >= ? AND {moment} < ? AND {_inside('village_code')}",
-        (to_db(start), to_db(end), *_area(prefix)),
+        f"SELECT {moment} >= ?, (julianday({moment}) - julianday(coalesce(reopened_at, opened_at))) * 86400.0"
+        f" FROM incidents WHERE {moment} >= ? AND {moment} < ? AND {_inside('village_code')}",
+        (to_db(middle), to_db(start), to_db(end), *_area(prefix)),
     ) as cursor:
-        return [max(0.0, float(row[0])) for row in await cursor.fetchall()]
+        for later, seconds in await cursor.fetchall():
+            (after if later else before).append(max(0.0, float(seconds)))
+    return before, after
 
 
 async def classes(conn: aiosqlite.Connection, prefix: str) -> ClassCounts:

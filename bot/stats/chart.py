@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,7 +73,7 @@ def _draw(chart: Chart) -> bytes:
     stage_values = list(figures["stages"].values())
     positions = list(range(len(stage_values)))
     stages.barh(positions, stage_values, color=[STAGE_COLOURS[stage] for stage in figures["stages"]])
-    stages.set_yticks(positions, chart.stage_labels)
+    stages.set_yticks(positions, [_wrapped(label) for label in chart.stage_labels])
     stages.invert_yaxis()
     _label_bars(stages, stage_values, horizontal=True)
     _titled(stages, chart.stages_title)
@@ -81,13 +82,19 @@ def _draw(chart: Chart) -> bytes:
     positions = list(range(len(kinds)))
     objects.barh(positions, [total for _, total in kinds], color=TOTAL, label=chart.total_label)
     objects.barh(positions, [online for online, _ in kinds], color=ONLINE, label=chart.online_label)
-    objects.set_yticks(positions, chart.object_labels)
+    objects.set_yticks(positions, [_wrapped(label) for label in chart.object_labels])
     objects.invert_yaxis()
     for position, (online, total) in enumerate(kinds):
         objects.annotate(
-            f"{online}/{total}", (total, position), xytext=(3, 0), textcoords="offset points", va="center"
+            f"{_grouped(online)}/{_grouped(total)}",
+            (total, position),
+            xytext=(3, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=8,
         )
-    objects.legend(loc="lower right", fontsize=8, frameon=False)
+    objects.set_xlim(0, max([total for _, total in kinds] + [1]) * 1.45)
+    objects.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2, fontsize=8, frameon=False)
     _titled(objects, chart.objects_title)
 
     medians = figures["median_hours"]
@@ -100,7 +107,7 @@ def _draw(chart: Chart) -> bytes:
             spots, [value or 0 for value in values], width, color=colour, label=chart.month_labels[offset]
         )
         for bar, value in zip(bars, values, strict=True):
-            text = "—" if value is None else f"{value:.1f}"
+            text = "—" if value is None else f"{value:.1f}".replace(".", ",")
             outages.annotate(
                 text,
                 (bar.get_x() + bar.get_width() / 2, bar.get_height()),
@@ -110,21 +117,23 @@ def _draw(chart: Chart) -> bytes:
                 fontsize=8,
             )
     outages.set_ylim(0, highest * 1.2)
-    outages.set_xticks(range(2), chart.duration_labels)
+    outages.set_xticks(range(2), [_wrapped(label) for label in chart.duration_labels])
     outages.set_ylabel(chart.hours_label)
-    outages.legend(fontsize=8, frameon=False)
+    outages.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2, fontsize=8, frameon=False)
     _titled(outages, chart.outages_title)
 
     numbers = [figures["classes"][key] for key in ("held", "trained", "seniors")]
     positions = list(range(3))
     classes.bar(positions, numbers, color=[LIGHT_BAR, BAR, ONLINE])
-    classes.set_xticks(positions, chart.class_labels)
+    classes.set_xticks(positions, [_wrapped(label) for label in chart.class_labels])
     _label_bars(classes, numbers, horizontal=False)
     _titled(classes, chart.classes_title)
 
     for axes in (stages, objects, outages, classes):
         axes.spines[["top", "right"]].set_visible(False)
-    figure.tight_layout(rect=(0, 0, 1, 0.95))
+    # Fixed margins (room for the longest stage and building names) instead of tight_layout, which
+    # measures every label again and costs a third of the drawing time.
+    figure.subplots_adjust(left=0.15, right=0.97, top=0.85, bottom=0.09, wspace=0.42, hspace=0.6)
     buffer = io.BytesIO()
     figure.savefig(
         buffer,
@@ -135,18 +144,28 @@ def _draw(chart: Chart) -> bytes:
 
 
 def _titled(axes: Any, title: str) -> None:
-    axes.set_title(title, fontsize=11, loc="left")
+    axes.set_title(title, fontsize=11, loc="left", pad=24)  # room for a legend between title and plot
+
+
+def _wrapped(label: str) -> str:
+    """A long label on two lines, so it fits beside or under its bar."""
+    return textwrap.fill(label, 16, break_long_words=False)
+
+
+def _grouped(value: int) -> str:
+    """12986 → «12 986», grouped as Kazakh and Russian both write numbers."""
+    return f"{value:,}".replace(",", "\u00a0")
 
 
 def _label_bars(axes: Any, values: list[int], *, horizontal: bool) -> None:
     for position, value in enumerate(values):
         if horizontal:
             axes.annotate(
-                str(value), (value, position), xytext=(3, 0), textcoords="offset points", va="center"
+                _grouped(value), (value, position), xytext=(3, 0), textcoords="offset points", va="center"
             )
         else:
             axes.annotate(
-                str(value), (position, value), xytext=(0, 2), textcoords="offset points", ha="center"
+                _grouped(value), (position, value), xytext=(0, 2), textcoords="offset points", ha="center"
             )
     if horizontal:
         axes.set_xlim(0, max([*values, 1]) * 1.15)

@@ -5,14 +5,17 @@ keep every other person waiting for its whole length (and a thread would still s
 the loop). One separate process does it instead, on another core, started on first use and kept.
 
 The process is started with "spawn" (a fresh interpreter: forking a process that runs threads is not
-safe), imports matplotlib once (:func:`bot.stats.chart.warm_up`), and is started again on the next
-call if it ever dies.
+safe), runs at a lower priority (``nice`` 10: on a small server, answering people comes before
+drawing), imports matplotlib once (:func:`bot.stats.chart.warm_up`), and is started again on the
+next call if it ever dies.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -28,12 +31,22 @@ _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
 
 
+WORKER_NICENESS = 10
+
+
+def _start_worker() -> None:
+    """The worker's first steps: step back in the queue for the CPU, then load matplotlib."""
+    with contextlib.suppress(OSError):  # not permitted, or not on this system: run at equal priority
+        os.nice(WORKER_NICENESS)
+    warm_up()
+
+
 def _executor() -> ProcessPoolExecutor:
     global _pool
     with _lock:
         if _pool is None:
             _pool = ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=warm_up
+                max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker
             )
         return _pool
 

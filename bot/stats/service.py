@@ -8,6 +8,7 @@ button they press.
 
 from __future__ import annotations
 
+import asyncio
 import statistics
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from bot.config import Settings
 from bot.roles import Member
+from bot.stats import offload
 from db import stats
 from db.database import Database
 from db.models import Role
@@ -123,14 +125,51 @@ async def my_areas(db: Database, member: Member) -> list[Place]:
 
 
 async def progress(db: Database, member: Member, area: str, settings: Settings, now: datetime) -> Progress:
-    """Everything the progress view shows for ``area``, if the member covers it."""
+    """Everything the progress view shows for ``area``, if the member covers it.
+
+    The counting runs in the worker process (``bot.stats.offload``): over a whole country it is a
+    fifth of a second of SQLite and Python, and in this process it would hold the interpreter's lock
+    against the event loop that answers everyone else.
+    """
     if not member.holds(READER_ROLE):
         raise StatsError("not_reader")
     if not member.can(READER_ROLE, area):
         raise StatsError("outside_area")
-    zone = settings.zone
+    above = parent_of(area)
+    query = Query(
+        path=str(db.path),
+        area=area,
+        now=now,
+        zone=settings.timezone,
+        take_within_minutes=settings.take_within_minutes,
+        resolve_within_hours=settings.resolve_within_hours,
+        parent=above if above is not None and member.can(READER_ROLE, above) else None,
+    )
+    return await offload.run(read_progress, query)
+
+
+@dataclass(frozen=True)
+class Query:
+    """What to count, as plain data for the worker process (the reader's rights already checked)."""
+
+    path: str
+    area: str
+    now: datetime
+    zone: str
+    take_within_minutes: int
+    resolve_within_hours: int
+    parent: str | None  # the area above, when the reader may open it
+
+
+def read_progress(query: Query) -> Progress:
+    """In the worker process: count with a connection and an event loop of its own."""
+    return asyncio.run(_read_progress(query))
+
+
+async def _read_progress(query: Query) -> Progress:
+    area, now, zone = query.area, query.now, ZoneInfo(query.zone)
     last, this, following = month_starts(now, zone)
-    async with stats.snapshot(db.path) as conn:
+    async with stats.snapshot(query.path) as conn:
         place = await stats.place(conn, area)
         if place is None:
             raise StatsError("unknown_area")
@@ -139,23 +178,16 @@ async def progress(db: Database, member: Member, area: str, settings: Settings, 
         outage_counts = await stats.outages(
             conn,
             area,
-            take_by=now - timedelta(minutes=settings.take_within_minutes),
-            resolve_by=now - timedelta(hours=settings.resolve_within_hours),
+            take_by=now - timedelta(minutes=query.take_within_minutes),
+            resolve_by=now - timedelta(hours=query.resolve_within_hours),
         )
-        take = Medians(
-            median(await stats.durations(conn, area, "taken_at", last, this)),
-            median(await stats.durations(conn, area, "taken_at", this, following)),
-        )
+        take = Medians(*map(median, await stats.durations(conn, area, "taken_at", last, this, following)))
         resolve = Medians(
-            median(await stats.durations(conn, area, "resolved_at", last, this)),
-            median(await stats.durations(conn, area, "resolved_at", this, following)),
+            *map(median, await stats.durations(conn, area, "resolved_at", last, this, following))
         )
         class_counts = await stats.classes(conn, area)
         children = await stats.children(conn, area) if place.level in DRILLS_INTO else []
-        above = parent_of(area)
-        parent = (
-            await stats.place(conn, above) if above is not None and member.can(READER_ROLE, above) else None
-        )
+        parent = await stats.place(conn, query.parent) if query.parent is not None else None
     return Progress(
         place=place,
         as_of=now,
