@@ -8,7 +8,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot import ui
 from bot.context import BotContext
 from bot.core.callbacks import MenuCb
-from bot.exports import files, service, texts
+from bot.exports import service, texts
 from bot.exports.callbacks import ExportCb
 from bot.exports.keyboards import (
     make_areas_keyboard,
@@ -18,7 +18,7 @@ from bot.exports.keyboards import (
 )
 from bot.exports.service import ExportError, Request, period_of
 from bot.flows import Flow, Handler
-from bot.stats import delivery, offload
+from bot.stats import delivery
 from bot.stats.callbacks import unpack_area
 
 
@@ -88,18 +88,19 @@ def _request(context: BotContext, data: ExportCb) -> Request:
 async def _send_file(update: Update, context: BotContext, data: ExportCb) -> None:
     t = context.t
     request = _request(context, data)
-    built = await service.build_for(context.db, context.member, request, t, context.settings.zone)
-    content = await offload.run(files.write, built.table, request.fmt)
+    made = await service.export_for(
+        context.db, context.member, request, t.language, context.settings.timezone
+    )
     caption = t.n_(
         "{what}, {area}: {n} row.",
         "{what}, {area}: {n} rows.",
-        built.rows,
+        made.rows,
         what=t._(texts.KIND_NAMES[request.kind]),
-        area=built.place.name(t.language),
+        area=made.place.name(t.language),
     )
     if request.personal:
         caption += "\n" + t._("🔒 Contains personal data: keep it safe and do not forward it.")
-    await delivery.send_document(update, context, content, request.filename(), caption)
+    await delivery.send_document(update, context, made.content, request.filename(), caption)
 
 
 FLOWS: list[Flow] = []

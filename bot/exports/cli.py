@@ -88,11 +88,9 @@ async def _build(db_path: Path, request: Request, t: object, settings: object) -
     from db.database import Database
 
     assert isinstance(t, Translator) and isinstance(settings, Settings)
-    db = await Database.open(db_path)
-    try:
-        return await service.build(db, request, t, settings.zone)
-    finally:
-        await db.close()
+    db = await Database.open(db_path)  # brings the schema up to date before reading
+    await db.close()
+    return await service.build(db_path, request, t, settings.zone)
 
 
 def _write_whole(path: Path, built: Built) -> None:

@@ -9,16 +9,19 @@ and may ask for either.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from bot.exports import texts
+from bot.exports import files, texts
 from bot.exports.files import CellType, Table
-from bot.i18n import Translator
+from bot.i18n import Translator, translator
 from bot.roles import Member
+from bot.stats import offload
 from db import exports, stats
 from db.database import Database
 from db.exports import Row
@@ -134,16 +137,30 @@ def check(member: Member, request: Request) -> None:
         raise ExportError("outside_area")
 
 
-async def build_for(db: Database, member: Member, request: Request, t: Translator, zone: ZoneInfo) -> Built:
-    """An export asked for in the bot: checked for this member, then read."""
+@dataclass(frozen=True)
+class ExportFile:
+    content: bytes
+    rows: int
+    place: stats.Place
+
+
+async def export_for(db: Database, member: Member, request: Request, language: str, zone: str) -> ExportFile:
+    """An export asked for in the bot: checked for this member, then read and written in the worker
+    process (a large table is seconds of Python that the bot's other users should not wait for)."""
     check(member, request)
-    return await build(db, request, t, zone)
+    return await offload.run(make_file, str(db.path), request, language, zone)
 
 
-async def build(db: Database, request: Request, t: Translator, zone: ZoneInfo) -> Built:
+def make_file(path: str, request: Request, language: str, zone: str) -> ExportFile:
+    """In the worker process: read the rows with a connection of its own and write the file."""
+    built = asyncio.run(build(path, request, translator(language), ZoneInfo(zone)))
+    return ExportFile(files.write(built.table, request.fmt), built.rows, built.place)
+
+
+async def build(path: str | Path, request: Request, t: Translator, zone: ZoneInfo) -> Built:
     """Read the rows of an export (no checks: the command line's operator, or after :func:`check`)."""
     start, end = request.period.bounds(zone)
-    async with stats.snapshot(db.path) as conn:
+    async with stats.snapshot(path) as conn:
         place = await stats.place(conn, request.area)
         if place is None:
             raise ExportError("unknown_area")
