@@ -30,11 +30,10 @@ def make_progress_keyboard(
     t: Translator, children: Sequence[Place], parent: Place | None
 ) -> InlineKeyboardMarkup:
     rows = area_buttons(t, children)
-    last = [ui.back_to_menu(t)]
     if parent is not None:
         up = t._("⬆️ {area}", area=parent.name(t.language))
-        last.insert(0, ui.button(ui.shorten(up, HALF_LABEL), StatsCb(area=pack_area(parent.code))))
-    return ui.keyboard(*rows, last)
+        rows.append([ui.button(ui.shorten(up), StatsCb(area=pack_area(parent.code)))])
+    return ui.keyboard(*rows, [ui.back_to_menu(t)])
 
 
 def make_areas_keyboard(t: Translator, places: Sequence[Place]) -> InlineKeyboardMarkup:

@@ -45,6 +45,8 @@ def duration(t: Translator, seconds: float | None) -> str:
     minutes = round(seconds / 60)
     if minutes < 60:
         return t._("{minutes} min", minutes=minutes)
+    if minutes % 60 == 0:
+        return t._("{hours} h", hours=minutes // 60)
     return t._("{hours} h {minutes} min", hours=minutes // 60, minutes=minutes % 60)
 
 
