@@ -11,8 +11,11 @@ from bot.announcements import texts
 from bot.announcements.callbacks import AUDIENCES, AreaCb, AudienceCb, SameTextCb, SendCb, SummaryCb
 from bot.i18n import Translator
 from bot.stats.callbacks import pack_area
-from bot.stats.keyboards import HALF_LABEL
+from bot.stats.keyboards import in_rows
 from db.stats import Place
+
+# Telegram allows 100 buttons; a district's okrugs and villages stay well under it, typing finds the rest.
+MAX_PARTS = 60
 
 
 def make_same_text_keyboard(t: Translator) -> InlineKeyboardMarkup:
@@ -33,17 +36,16 @@ def make_areas_keyboard(
         rows.append([ui.button(ui.shorten(label), AreaCb(area=pack_area(whole.code), pick=True))])
     buttons = [
         ui.button(
-            ui.shorten(place.name(t.language), HALF_LABEL),
+            ui.shorten(place.name(t.language)),
             AreaCb(area=pack_area(place.code), pick=place.level == "village"),
         )
         for place in sorted(parts, key=lambda place: place.name(t.language))
     ]
-    rows += [buttons[index : index + 2] for index in range(0, min(len(buttons), 60), 2)]
-    last = [ui.cancel_button(t)]
+    rows += in_rows(buttons[:MAX_PARTS])
     if up is not None:
-        label = ui.shorten(t._("⬆️ {area}", area=up.name(t.language)), HALF_LABEL)
-        last.insert(0, ui.button(label, AreaCb(area=pack_area(up.code))))
-    rows.append(last)
+        label = ui.shorten(t._("⬆️ {area}", area=up.name(t.language)))
+        rows.append([ui.button(label, AreaCb(area=pack_area(up.code)))])
+    rows.append([ui.cancel_button(t)])
     return ui.keyboard(*rows)
 
 

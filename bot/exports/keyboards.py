@@ -12,7 +12,7 @@ from bot.exports.callbacks import ExportCb
 from bot.exports.service import KINDS, PERIOD_CHOICES, SNAPSHOTS, Kind, has_personal_columns
 from bot.i18n import Translator
 from bot.stats.callbacks import pack_area
-from bot.stats.keyboards import HALF_LABEL
+from bot.stats.keyboards import in_rows
 from db.stats import Place
 
 
@@ -41,14 +41,14 @@ def make_areas_keyboard(
         rows.append([ui.button(ui.shorten(label), after_area(kind, whole.code))])
     buttons = [
         ui.button(
-            ui.shorten(place.name(t.language), HALF_LABEL),
+            ui.shorten(place.name(t.language)),
             after_area(kind, place.code)
             if place.level in ("district", "okrug", "village")
             else ExportCb(step="area", kind=kind, area=pack_area(place.code)),
         )
         for place in sorted(parts, key=lambda place: place.name(t.language))
     ]
-    rows += [buttons[index : index + 2] for index in range(0, len(buttons), 2)]
+    rows += in_rows(buttons)
     rows.append([ui.button(t._("⬅️ Back"), ExportCb(step="kind")), ui.back_to_menu(t)])
     return ui.keyboard(*rows)
 
