@@ -24,6 +24,7 @@ from pydantic import ValidationError
 
 from bot.api import cli as api_cli
 from bot.config import Settings
+from bot.exports import cli as exports_cli
 from bot.logs import LOG_FORMATS, redact_secret, setup_logging
 from bot.ops.startup import EXIT_BAD_SETTINGS, EXIT_DATABASE, StartupError, database_problem
 
@@ -300,7 +301,9 @@ def make_parser() -> argparse.ArgumentParser:
     restore.add_argument("file", type=Path, help="a file written by auylnet backup")
 
     commands.add_parser("doctor", help="check the token, staff group, database, admins and village list")
+    # Commands of features that live with their feature.
     api_cli.add_commands(commands)
+    exports_cli.add_commands(commands)
     return parser
 
 
@@ -315,6 +318,7 @@ HANDLERS = {
     "restore": cmd_restore,
     "doctor": cmd_doctor,
     **api_cli.HANDLERS,
+    **exports_cli.HANDLERS,
 }
 
 

@@ -21,17 +21,21 @@ from bot import flows, ui
 from bot.context import BotContext
 from handlers import (
     admin,
+    announcements,
     classes_booking,
     classes_register,
     classes_schedule,
+    exports,
     imports,
     install,
     menu,
+    mydata,
     outages_report,
     outages_staff,
     outbox,
     privacy,
     start,
+    stats,
     system,
     villages,
 )
@@ -50,6 +54,10 @@ FEATURES: tuple[ModuleType, ...] = (
     classes_schedule,
     classes_register,
     imports,
+    stats,
+    exports,
+    announcements,
+    mydata,
 )
 Handler = BaseHandler[Update, BotContext, Any]
 

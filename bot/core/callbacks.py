@@ -22,6 +22,10 @@ MenuItem = Literal[
     "outages",
     "admin",
     "roles",
+    "stats",
+    "export",
+    "announce",
+    "mydata",
 ]
 
 

@@ -1,0 +1,1 @@
+"""Announcements to an area: planned works and the like, in Kazakh and Russian, through the outbox."""

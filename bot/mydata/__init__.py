@@ -1,0 +1,1 @@
+"""My data: everything AuylNet keeps about a person, as a file they can keep."""
