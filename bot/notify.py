@@ -17,8 +17,21 @@ from bot.i18n import Translator
 
 @dataclass(frozen=True)
 class Rendered:
+    """What one notification shows.
+
+    ``photo`` (a Telegram file id) is sent as a photo with the text as its caption, ``location`` as a
+    map pin (the text is not sent), ``document`` (a file name and its bytes) as a file with the text
+    as its caption; ``reply_to_slot`` names a slot whose message in the same chat this one answers
+    (shown as a reply, and sent alone if that message is gone). A notification with a slot is edited
+    in place, so it is text only.
+    """
+
     text: str
     keyboard: InlineKeyboardMarkup | None = None
+    photo: str | None = None
+    location: tuple[float, float] | None = None
+    document: tuple[str, bytes] | None = None
+    reply_to_slot: str | None = None
 
 
 Renderer = Callable[[Translator, Mapping[str, Any]], Rendered]

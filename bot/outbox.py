@@ -43,7 +43,7 @@ from typing import Any
 
 import httpx
 from aiolimiter import AsyncLimiter
-from telegram import Bot, LinkPreviewOptions
+from telegram import Bot, InputFile, LinkPreviewOptions, Message, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
@@ -61,6 +61,7 @@ from db.outbox import OutboxMessage, SlotView
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_IN_FLIGHT = 32
+MAX_CAPTION = 1024  # Telegram's limit for a photo's or a file's caption
 DEFAULT_MAX_CHATS = 512
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
@@ -528,20 +529,56 @@ class OutboxWorker:
                     raise
                 log.info("outbox: slot %s in chat %s is gone; sending anew", message.slot, message.chat_id)
         try:
-            sent = await self._bot.send_message(
-                message.chat_id,
-                rendered.text,
-                reply_markup=rendered.keyboard,
-                parse_mode=ParseMode.HTML,
-                link_preview_options=_NO_PREVIEW,
-                read_timeout=self.read_timeout,
-                **throttle,
-            )
+            sent = await self._send_new(message, rendered, throttle)
         except TelegramError as error:
             if outcome_unknown(error):
                 raise _SendUnanswered(error) from error
             raise
         return sent.message_id, False
+
+    async def _send_new(
+        self, message: OutboxMessage, rendered: Rendered, throttle: dict[str, Any]
+    ) -> Message:
+        """A new message: text, a photo with its caption, a map pin or a file; a reply when asked."""
+        common: dict[str, Any] = {"read_timeout": self.read_timeout, **throttle}
+        if rendered.reply_to_slot is not None:
+            async with self._db.read() as conn:
+                answered = await outbox.slot_message_id(conn, rendered.reply_to_slot, message.chat_id)
+            if answered is not None:
+                common["reply_parameters"] = ReplyParameters(answered, allow_sending_without_reply=True)
+        if rendered.location is not None:
+            latitude, longitude = rendered.location
+            return await self._bot.send_location(
+                message.chat_id, latitude, longitude, reply_markup=rendered.keyboard, **common
+            )
+        caption = rendered.text[:MAX_CAPTION]
+        if rendered.photo is not None:
+            return await self._bot.send_photo(
+                message.chat_id,
+                rendered.photo,
+                caption=caption,
+                parse_mode=ParseMode.HTML,
+                reply_markup=rendered.keyboard,
+                **common,
+            )
+        if rendered.document is not None:
+            name, content = rendered.document
+            return await self._bot.send_document(
+                message.chat_id,
+                InputFile(content, filename=name),
+                caption=caption,
+                parse_mode=ParseMode.HTML,
+                reply_markup=rendered.keyboard,
+                **common,
+            )
+        return await self._bot.send_message(
+            message.chat_id,
+            rendered.text,
+            reply_markup=rendered.keyboard,
+            parse_mode=ParseMode.HTML,
+            link_preview_options=_NO_PREVIEW,
+            **common,
+        )
 
     async def _record_unknown_outcome(self, message: OutboxMessage, error: TelegramError) -> bool:
         """Resend once after a pause; after a second unanswered send, stop (``unconfirmed``)."""

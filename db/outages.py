@@ -640,18 +640,6 @@ async def drop_views(conn: aiosqlite.Connection, incident_id: int, chat_id: int)
     )
 
 
-async def bind_slot(conn: aiosqlite.Connection, slot: str, chat_id: int, message_id: int) -> None:
-    """Make the outbox edit ``message_id`` for ``slot`` in this chat (a message a handler showed).
-
-    Deleted and inserted rather than updated, so nothing the outbox remembered about an earlier
-    message of the slot is taken for this one.
-    """
-    await conn.execute("DELETE FROM outbox_slots WHERE slot = ? AND chat_id = ?", (slot, chat_id))
-    await conn.execute(
-        "INSERT INTO outbox_slots (slot, chat_id, message_id) VALUES (?, ?, ?)", (slot, chat_id, message_id)
-    )
-
-
 # --- staff groups ----------------------------------------------------------------------------------
 async def group_language(conn: aiosqlite.Connection, chat_id: int) -> str | None:
     async with conn.execute("SELECT language FROM group_languages WHERE chat_id = ?", (chat_id,)) as cursor:

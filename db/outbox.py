@@ -225,6 +225,18 @@ async def mark_sent(
         )
 
 
+async def bind_slot(conn: aiosqlite.Connection, slot: str, chat_id: int, message_id: int) -> None:
+    """Make later rows of ``slot`` in this chat edit ``message_id`` (a message a handler showed).
+
+    What the slot showed before is forgotten, so the first edit is never skipped as unchanged.
+    """
+    await conn.execute(
+        "INSERT INTO outbox_slots (slot, chat_id, message_id, shown_hash) VALUES (?, ?, ?, NULL)"
+        " ON CONFLICT (slot, chat_id) DO UPDATE SET message_id = excluded.message_id, shown_hash = NULL",
+        (slot, chat_id, message_id),
+    )
+
+
 async def newest_in_slot(conn: aiosqlite.Connection, slot: str, chat_id: int) -> OutboxMessage | None:
     """The newest pending row for one slot in one chat: the state the slot's message should show."""
     async with conn.execute(

@@ -231,7 +231,7 @@ async def test_a_revoked_engineer_hears_no_more_about_an_outage(tmp_path: Path) 
             tx, NewReport(1, BAYANAUL, "home", "now"), source_key="v1", settings=rules, now=now
         )
     async with db.transaction() as tx:
-        await users.revoke_role(tx, user_id=70, role="staff", actor_id=None, now=now)
+        await users.revoke_grant(tx, user_id=70, role="staff", scope="55", actor_id=None, now=now)
     taker = await staff_member(db, 71, "")
     await take(db, taker, filed.incident.id, rules, now)
     async with db.read() as conn:
@@ -303,7 +303,6 @@ async def test_photos_and_locations_go_under_the_alert_in_each_chat(tmp_path: Pa
     """What the outbox gets: a photo or map pin per chat, replying to that chat's alert."""
     from bot.i18n import translator
     from bot.notify import render
-    from bot.outages.notifications import Threaded
 
     rules = settings()
     db = await seeded(tmp_path, 1)
@@ -330,10 +329,10 @@ async def test_photos_and_locations_go_under_the_alert_in_each_chat(tmp_path: Pa
     ]
     assert all(row[3] is None for row in rows)  # sent once, never edited
     photo = render("outage.photo", translator("ru"), json.loads(rows[0][2]))
-    assert isinstance(photo, Threaded) and photo.photo == "PHOTO-1" and photo.reply_to_slot == "incident:1"
+    assert photo.photo == "PHOTO-1" and photo.reply_to_slot == "incident:1"
     assert photo.text == "📷 AN-000001 өтініштегі сурет · 📷 Фото из заявки AN-000001"
     pin = render("outage.location", translator("kk"), json.loads(rows[3][2]))
-    assert isinstance(pin, Threaded) and pin.location == (50.79, 75.7) and pin.reply_to_slot == "incident:1"
+    assert pin.location == (50.79, 75.7) and pin.reply_to_slot == "incident:1"
     assert pin.text.startswith("📍 AN-000001 өтініштегі орналасқан жер")
     await db.close()
 

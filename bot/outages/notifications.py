@@ -6,15 +6,13 @@ the staff group, each engineer's private alert and an open ``/outages`` detail s
 group gets each language in turn (Kazakh first) unless an admin chose one; the residents' own words
 and coordinates are written once, below.
 
-Photos, map pins and messages that reply to an earlier one are :class:`Threaded`: ``photo`` is sent
-with ``sendPhoto`` (the text as caption), ``location`` with ``sendLocation``, and ``reply_to_slot``
-names the slot whose message in the same chat the new message answers.
+Photos, map pins and messages that answer an earlier one use :class:`bot.notify.Rendered`'s
+``photo``, ``location`` and ``reply_to_slot``: the outbox sends them as a photo, a map pin, a reply.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -23,15 +21,6 @@ from bot.config import Language
 from bot.i18n import N_, Translator, translator
 from bot.notify import Rendered, renderer
 from bot.outages import keyboards, texts
-
-
-@dataclass(frozen=True)
-class Threaded(Rendered):
-    """A notification that is a photo or a map pin, or that replies to an earlier message of the chat."""
-
-    photo: str | None = None
-    location: tuple[float, float] | None = None
-    reply_to_slot: str | None = None
 
 
 def _languages(params: Mapping[str, Any]) -> tuple[Language, ...] | None:
@@ -123,7 +112,7 @@ def incident_text(t: Translator, params: Mapping[str, Any]) -> str:
     return ui.fit(lines)
 
 
-def render_incident(t: Translator, params: Mapping[str, Any]) -> Threaded:
+def render_incident(t: Translator, params: Mapping[str, Any]) -> Rendered:
     markup = keyboards.make_staff_keyboard(
         t,
         int(params["incident"]),
@@ -131,7 +120,7 @@ def render_incident(t: Translator, params: Mapping[str, Any]) -> Threaded:
         languages=_languages(params),
         view=params.get("post") == "view",
     )
-    return Threaded(incident_text(t, params), markup, reply_to_slot=params.get("reply_to"))
+    return Rendered(incident_text(t, params), markup, reply_to_slot=params.get("reply_to"))
 
 
 @renderer("outage.alert")
@@ -152,7 +141,7 @@ def _caption(t: Translator, params: Mapping[str, Any], message: str) -> str:
 
 @renderer("outage.photo")
 def photo(t: Translator, params: Mapping[str, Any]) -> Rendered:
-    return Threaded(
+    return Rendered(
         _caption(t, params, N_("📷 Photo from report {number}")),
         photo=str(params["photo"]),
         reply_to_slot=params.get("reply_to"),
@@ -162,7 +151,7 @@ def photo(t: Translator, params: Mapping[str, Any]) -> Rendered:
 @renderer("outage.location")
 def location(t: Translator, params: Mapping[str, Any]) -> Rendered:
     latitude, longitude = (float(value) for value in params["location"])
-    return Threaded(
+    return Rendered(
         _caption(t, params, N_("📍 Location from report {number}")) + "\n" + map_link(latitude, longitude),
         location=(latitude, longitude),
         reply_to_slot=params.get("reply_to"),

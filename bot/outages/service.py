@@ -893,7 +893,7 @@ async def keep_view_current(
             message_id=message_id,
             now=now,
         )
-        await outages.bind_slot(tx, slot, chat_id, message_id)
+        await outbox.bind_slot(tx, slot, chat_id, message_id)
         if incident.version != detail.incident.version:
             await alert_staff(tx, incident, settings, now)
 
