@@ -117,8 +117,14 @@ async def reports(
     return await _rows(
         conn,
         f"SELECT {_PLACE_COLUMNS}, p.id, p.created_at, p.kind, p.since, p.incident_id, i.state AS incident_state,"
-        f" p.user_id, {_PERSON.format(u='u')} AS reporter_name, p.description, p.photo_file_id,"
-        " p.latitude, p.longitude"
+        f" p.user_id, {_PERSON.format(u='u')} AS reporter_name,"
+        # What the resident added, one cell each: their words, their photos' ids, their first location.
+        " (SELECT group_concat(n.text, ' / ') FROM report_notes n WHERE n.report_id = p.id) AS description,"
+        " (SELECT group_concat(n.photo_file_id, ' ') FROM report_notes n WHERE n.report_id = p.id) AS photo_file_id,"
+        " (SELECT n.latitude FROM report_notes n WHERE n.report_id = p.id AND n.latitude IS NOT NULL"
+        "  ORDER BY n.id LIMIT 1) AS latitude,"
+        " (SELECT n.longitude FROM report_notes n WHERE n.report_id = p.id AND n.longitude IS NOT NULL"
+        "  ORDER BY n.id LIMIT 1) AS longitude"
         " FROM reports p JOIN villages v ON v.code = p.village_code JOIN incidents i ON i.id = p.incident_id"
         f" {_PLACE_JOINS} LEFT JOIN users u ON u.id = p.user_id"
         f" WHERE substr(p.village_code, 1, ?) = ?{period} ORDER BY p.id",

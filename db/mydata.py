@@ -51,6 +51,16 @@ async def reports(conn: aiosqlite.Connection, user_id: int) -> list[Row]:
     )
 
 
+async def report_notes(conn: aiosqlite.Connection, user_id: int) -> list[Row]:
+    """What the person added to their reports: words, photos' file ids, locations."""
+    return await _rows(
+        conn,
+        "SELECT n.report_id, n.at, n.added_later, n.text, n.photo_file_id, n.latitude, n.longitude"
+        " FROM report_notes n JOIN reports r ON r.id = n.report_id WHERE r.user_id = ? ORDER BY n.id",
+        (user_id,),
+    )
+
+
 async def bookings(conn: aiosqlite.Connection, user_id: int) -> list[Row]:
     return await _rows(
         conn,

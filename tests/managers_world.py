@@ -99,12 +99,23 @@ async def report(
     kind: str = "village",
 ) -> int:
     cursor = await conn.execute(
-        "INSERT INTO reports (incident_id, user_id, village_code, kind, since, description, photo_file_id,"
-        " created_at) VALUES (?, ?, ?, ?, 'today', ?, ?, ?)",
-        (incident_id, user_id, village, kind, description, f"photo-of-{user_id}", to_db(at)),
+        "INSERT INTO reports (incident_id, user_id, village_code, kind, since, created_at)"
+        " VALUES (?, ?, ?, ?, 'today', ?)",
+        (incident_id, user_id, village, kind, to_db(at)),
     )
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid
+    report_id = cursor.lastrowid
+    assert report_id is not None
+    # What the resident showed with it: their words (if any) and a photo, one note each.
+    if description is not None:
+        await conn.execute(
+            "INSERT INTO report_notes (report_id, at, text) VALUES (?, ?, ?)",
+            (report_id, to_db(at), description),
+        )
+    await conn.execute(
+        "INSERT INTO report_notes (report_id, at, photo_file_id) VALUES (?, ?, ?)",
+        (report_id, to_db(at), f"photo-of-{user_id}"),
+    )
+    return report_id
 
 
 async def lesson(

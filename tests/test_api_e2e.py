@@ -93,13 +93,15 @@ async def test_a_report_from_another_system_reaches_the_staff_group_and_reads_cl
                     [seen] = await response.json()
                 assert (seen["status"], seen["status_notes"]) == ("open", "Жаңа: инженерлерге хабар берілді.")
 
-                assert await in_group.press_on(alert, "🙋 Алу") == "Сіз алдыңыз."
+                assert await in_group.press_on(alert, "🙋 Қолға алу · Взять") == "Сіз қолға алдыңыз."
                 await in_group.wait_for(
                     lambda m: m.message_id == alert.message_id and "Инженер: Болат" in m.text
                 )
-                await in_group.press_on(alert, "✅ Шешілді")
-                await in_group.wait_for(lambda m: m.message_id == alert.message_id and "Жөнделді" in m.labels)
-                await in_group.press_on(alert, "Жөнделді")
+                await in_group.press_on(alert, "✅ Шешілді · Решено", wait=0)
+                await in_group.wait_for(
+                    lambda m: m.message_id == alert.message_id and "Жөнделді · Исправлено" in m.labels
+                )
+                await in_group.press_on(alert, "Жөнделді · Исправлено")
 
                 async def closed() -> dict[str, Any]:
                     while True:

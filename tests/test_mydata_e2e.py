@@ -61,8 +61,11 @@ async def test_my_data_is_mine_only(client, bot_factory: BotFactory, clock: Cloc
         assert data["profile"]["id"] == AIGUL and data["profile"]["first_name"] == "Айгүл"
         assert data["profile"]["language"] == "kk"
         assert [row["village"]["name"] for row in data["following"]] == ["Баянауыл"]
-        assert [row["description"] for row in data["outage_reports"]] == [AIGUL_SAYS]
-        assert data["outage_reports"][0]["photo_file_id"] == f"photo-of-{AIGUL}"
+        [mine] = data["outage_reports"]
+        assert [note.get("text") for note in mine["added"] if "text" in note] == [AIGUL_SAYS]
+        assert [note["photo_file_id"] for note in mine["added"] if "photo_file_id" in note] == [
+            f"photo-of-{AIGUL}"
+        ]
         assert sorted(row["booked_for"] for row in data["class_bookings"]) == sorted(
             ["Апам Күлән", "yourself"]
         )
@@ -73,7 +76,9 @@ async def test_my_data_is_mine_only(client, bot_factory: BotFactory, clock: Cloc
 
         # Ольга, in Russian: her own text and relative, none of Айгүл's.
         _, data, raw = await my_file(client, olga, "Всё, что AuylNet хранит о вас")
-        assert [row["description"] for row in data["outage_reports"]] == [OLGA_SAYS]
+        assert [
+            note["text"] for row in data["outage_reports"] for note in row["added"] if "text" in note
+        ] == [OLGA_SAYS]
         assert [row["booked_for"] for row in data["class_bookings"]] == ["Мама Нина"]
         assert [row["village"]["name"] for row in data["following"]] == ["Шакат"]
         for someone_else in (AIGUL_SAYS, "Айгүл", "Серікова", "Апам Күлән", str(AIGUL)):

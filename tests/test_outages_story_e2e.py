@@ -128,6 +128,7 @@ async def test_the_whole_report_reaches_both_engineers_each_in_their_language(
         await pavel.press_on(listing, "#1 Баянаул · домашний интернет", wait=0)
         detail = await pavel.wait_for(lambda m: "Сбой: Баянаул" in m.text and "📋 Открытые сбои" in m.labels)
         assert "💬 AN-000001: «Роутер қызыл жанып тұр»" in detail.text
+
         # (His private alert got them too, as a photo and a pin replying to it; these reply to the detail.)
         def under_detail(m: Any) -> bool:
             return bool(m.raw.get("reply_to_message", {}).get("message_id") == detail.message_id)

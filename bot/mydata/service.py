@@ -34,6 +34,7 @@ async def collect(db: Database, user_id: int, language: str, now: datetime) -> d
             return None
         following = await mydata.following(conn, user_id)
         reports = await mydata.reports(conn, user_id)
+        notes = await mydata.report_notes(conn, user_id)
         bookings = await mydata.bookings(conn, user_id)
         consents = await mydata.consents(conn, user_id)
         roles = await mydata.roles(conn, user_id)
@@ -71,6 +72,11 @@ async def collect(db: Database, user_id: int, language: str, now: datetime) -> d
                 "ticket": f"AN-{row['id']:06d}",
                 **{key: value for key, value in row.items() if key not in ("village_code", "user_id")},
                 "village": village(row["village_code"]),
+                "added": [
+                    {key: value for key, value in note.items() if key != "report_id" and value is not None}
+                    for note in notes
+                    if note["report_id"] == row["id"]
+                ],
             }
             for row in reports
         ],
