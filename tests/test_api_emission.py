@@ -14,7 +14,7 @@ from bot.places.rollout import NewInstallation, RolloutChange, change_rollout, r
 from db import events, places
 from db.database import Database
 from tests.api_support import BAYANAUL, SHAKAT, bot_settings, seeded_database
-from tests.test_classes_rules import trainer
+from tests.test_classes_rules import person, trainer
 
 
 async def emitted(db: Database) -> list[tuple[str, str, dict[str, object]]]:
@@ -90,10 +90,11 @@ async def test_rules_emit_stage_installation_incident_and_class_events(tmp_path:
                 settings=settings,
                 now=clock.now(),
             )
-        await take(tx, 1, 900, settings, clock.now())
-        await start_work(tx, 1, 900, settings, clock.now())
-        await resolve(tx, 1, 900, "fixed", settings, clock.now())
-        await answer_working(tx, 1, 1, False, settings, clock.now())
+    engineer, reporter = person(900, ("staff", "")), person(1)
+    await take(db, engineer, 1, settings, clock.now())
+    await start_work(db, engineer, 1, settings, clock.now())
+    await resolve(db, engineer, 1, "fixed", settings, clock.now())
+    await answer_working(db, reporter, 1, False, settings, clock.now())
     incident = [(kind, payload) for kind, subject, payload in await emitted(db) if subject == "incident:1"]
     assert [kind for kind, _ in incident] == [
         "incident_opened",

@@ -23,6 +23,7 @@ from tests.api_support import (
     running_api,
     seeded_database,
 )
+from tests.test_classes_rules import person
 
 LOCAL_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+05:00$")
 
@@ -182,7 +183,11 @@ async def test_a_write_key_files_a_report_which_reads_back_by_id_and_token(api: 
 
     async with api.db.read() as conn:
         [entry] = await audit.entries_for(conn, "report:1")
-        row = await (await conn.execute("SELECT user_id, description FROM reports WHERE id = 1")).fetchone()
+        row = await (
+            await conn.execute(
+                "SELECT r.user_id, n.text FROM reports r JOIN report_notes n ON n.report_id = r.id WHERE r.id = 1"
+            )
+        ).fetchone()
     assert entry.action == "api.report" and entry.detail["client"] == "e-Akimat Pavlodar"
     assert row is not None and row[0] <= -(2**53) and row[1] == "Нет сети с утра"
 
@@ -319,12 +324,10 @@ async def test_a_closed_incident_reads_closed_with_status_notes(api: RunningApi)
     key = await api.key("Operator", "write")
     filed = await file(api, key, service_code="school", address_id=BAYANAUL)
     number = filed["service_request_id"]
-    async with api.db.transaction() as tx:
-        await take(tx, 1, 700, api.settings, api.clock.now())
+    await take(api.db, person(700, ("staff", "")), 1, api.settings, api.clock.now())
     [taken] = json.loads(await (await api.get(f"/open311/v2/requests/{number}.json", locale="ru")).read())
     assert (taken["status"], taken["status_notes"]) == ("open", "Инженер взял сбой в работу.")
-    async with api.db.transaction() as tx:
-        await resolve(tx, 1, 700, "power", api.settings, api.clock.now())
+    await resolve(api.db, person(700, ("staff", "")), 1, "power", api.settings, api.clock.now())
     [closed] = json.loads(await (await api.get(f"/open311/v2/requests/{number}.json", locale="ru")).read())
     assert closed["status"] == "closed"
     assert closed["status_notes"] == "Решено: причина — отключение электричества."
@@ -339,8 +342,7 @@ async def test_searching_requests_by_service_status_dates_and_ids(api: RunningAp
     clock: Clock = api.clock
     for kind, village in (("home", BAYANAUL), ("school", BAYANAUL), ("home", AKTOBE_VILLAGE)):
         await file(api, key, service_code=kind, address_id=village)
-    async with api.db.transaction() as tx:
-        await resolve(tx, 2, 700, "fixed", api.settings, clock.now())
+    await resolve(api.db, person(700, ("staff", "")), 2, "fixed", api.settings, clock.now())
 
     async def ids(**params: str) -> list[str]:
         response = await api.get("/open311/v2/requests.json", **params)

@@ -10,6 +10,7 @@ from bot.clock import Clock
 from bot.outages.service import NewReport, file_report, take
 from db import users
 from tests.api_support import BAYANAUL, bot_settings, running_api, seeded_database
+from tests.test_classes_rules import person
 
 RESIDENTS = [
     # (id, first name, last name, username, what they wrote)
@@ -55,7 +56,7 @@ async def test_public_answers_hold_no_personal_data(tmp_path: Path) -> None:
                 settings=settings,
                 now=now,
             )
-        await take(tx, 1, STAFF[0], settings, now)
+    await take(db, person(STAFF[0], ("staff", "")), 1, settings, now)
     try:
         async with running_api(db, settings, clock) as api:
             key = await api.key("e-Akimat Pavlodar", "write")

@@ -17,6 +17,7 @@ from db import api, audit
 from db.api import REPORTER_ID_CEILING
 from db.database import Database
 from tests.api_support import BAYANAUL, bot_settings, seeded_database
+from tests.test_classes_rules import person
 
 
 @pytest.fixture
@@ -119,8 +120,7 @@ async def test_nobody_writes_to_a_system_account_when_its_outage_changes(db: Dat
         now=clock.now(),
     )
     assert filed.new and filed.number == "AN-000001"
-    async with db.transaction() as tx:
-        await take(tx, 1, 700, settings, clock.now())
+    await take(db, person(700, ("staff", "")), 1, settings, clock.now())
     async with db.read() as conn:
         to_system = await conn.execute_fetchall(
             "SELECT count(*) FROM outbox WHERE chat_id <= ?", (REPORTER_ID_CEILING,)
