@@ -7,6 +7,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.admin.callbacks import AdminCb, InviteCb, RetryCb, RevokeCb, RolesCb
 from bot.admin.service import AreaChoices, Delivery, RolesPage
 from bot.admin.texts import role_name
+from bot.core.callbacks import MenuCb
 from bot.i18n import Translator
 from bot.ui import back_to_menu, button, keyboard, shorten
 from db.models import ROLES, Role
@@ -18,6 +19,8 @@ def make_admin_keyboard(t: Translator) -> InlineKeyboardMarkup:
         [button(t._("👥 Roles"), AdminCb(screen="roles"))],
         [button(t._("📥 Import a file"), AdminCb(screen="imports"))],
         [button(t._("📬 Notification delivery"), AdminCb(screen="outbox"))],
+        [button(t._("📊 Progress"), MenuCb(item="stats")), button(t._("📤 Export"), MenuCb(item="export"))],
+        [button(t._("📢 Announcement"), MenuCb(item="announce"))],
         [back_to_menu(t)],
     )
 

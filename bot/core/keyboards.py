@@ -25,12 +25,11 @@ def make_main_menu(t: Translator, member: Member) -> InlineKeyboardMarkup:
     if member.holds("trainer"):
         rows.append([button(t._("🧑‍🏫 My classes (trainer)"), MenuCb(item="trainer"))])
     if member.holds("staff"):
-        rows.append(
-            [
-                button(t._("🛠 Log installation"), MenuCb(item="install")),
-                button(t._("📋 Open outages"), MenuCb(item="outages")),
-            ]
-        )
+        # One a row: side by side, a phone cuts the labels.
+        rows.append([button(t._("🛠 Log installation"), MenuCb(item="install"))])
+        rows.append([button(t._("📋 Open outages"), MenuCb(item="outages"))])
+        if not member.is_admin:  # admins reach it from the administration panel
+            rows.append([button(t._("📊 Progress"), MenuCb(item="stats"))])
     if member.is_admin:
         rows.append([button(t._("👑 Administration"), MenuCb(item="admin"))])
     rows.append([button(t._("❓ Help"), MenuCb(item="help"))])
@@ -53,7 +52,9 @@ def make_settings_keyboard(t: Translator) -> InlineKeyboardMarkup:
 
 
 def make_privacy_keyboard(t: Translator, *, anything_kept: bool) -> InlineKeyboardMarkup:
-    rows = [[button(t._("🗑 Delete my data"), EraseCb())]] if anything_kept else []
+    rows = [[button(t._("📦 My data as a file"), MenuCb(item="mydata"))]] if anything_kept else []
+    if anything_kept:
+        rows.append([button(t._("🗑 Delete my data"), EraseCb())])
     return keyboard(*rows, [back_to_menu(t)])
 
 
@@ -76,6 +77,7 @@ def make_command_menu(t: Translator, member: Member | None) -> list[BotCommand]:
         BotCommand("classes", t._("Digital-literacy classes")),
         BotCommand("language", t._("Change language")),
         BotCommand("privacy", t._("My data")),
+        BotCommand("mydata", t._("My data as a file")),
         BotCommand("help", t._("Help")),
     ]
     if member is not None and member.holds("staff"):
@@ -83,6 +85,7 @@ def make_command_menu(t: Translator, member: Member | None) -> list[BotCommand]:
             BotCommand("install", t._("Log an installation")),
             BotCommand("mylog", t._("My installations")),
             BotCommand("outages", t._("Open outages")),
+            BotCommand("stats", t._("Progress of the area")),
         ]
     if member is not None and member.holds("trainer"):
         commands += [
@@ -96,5 +99,9 @@ def make_command_menu(t: Translator, member: Member | None) -> list[BotCommand]:
             BotCommand("invite", t._("Invite staff, trainers, admins")),
             BotCommand("roles", t._("Roles")),
             BotCommand("outbox", t._("Notification delivery")),
+            BotCommand("export", t._("Export a report")),
+            BotCommand("announce", t._("Announce to an area")),
         ]
+        if not member.holds("staff"):
+            commands.append(BotCommand("stats", t._("Progress of the area")))
     return commands
