@@ -264,7 +264,7 @@ async def test_an_old_waiting_list_card_does_not_cancel_the_seat_accepted_since(
         # From the card as it is now, cancelling asks first.
         await dana.press_on(refreshed, "✖️ Жазылудан бас тарту", wait=0)
         await dana.wait_for(lambda m: m.text.startswith("Жазылудан бас тартасыз ба?"))
-        await dana.press("⬅️ Жоқ, қалдыру", wait=0)
+        await dana.press("⬅️ Жоқ, қалсын", wait=0)
         await dana.wait_for(lambda m: m.message_id == waiting_card.message_id and "✅ Жазылдыңыз" in m.text)
         async with app.bot_data.db.read() as conn:
             assert [b.state for b in await classes.my_bookings(conn, dana.id, lesson.id)] == ["booked"]

@@ -30,6 +30,7 @@ from bot.classes.callbacks import (
 )
 from bot.classes.service import ClassCard
 from bot.i18n import Translator
+from bot.places import keyboards as places_keyboards
 from bot.places.search import Place
 from db.classes import AGE_GROUPS, TOPICS, Booking, BookingState, Lesson, RosterEntry
 
@@ -155,21 +156,10 @@ def make_trainer_keyboard(t: Translator) -> InlineKeyboardMarkup:
 
 
 def make_village_keyboard(t: Translator, found: Sequence[Place]) -> InlineKeyboardMarkup:
-    """The villages matching what the trainer typed («name — district»), then search again and menu."""
-    rows = [
-        [
-            ui.button(
-                ui.shorten(f"{place.name(t.language)} — {_district(place, t.language)}"),
-                VillageCb(village=place.code),
-            )
-        ]
-        for place in found
-    ]
-    return ui.keyboard(*rows, [ui.button(t._("🔎 Search again"), VillageCb()), ui.back_to_menu(t)])
-
-
-def _district(place: Place, language: str) -> str:
-    return place.district_kk if language == "kk" else place.district_ru
+    """The villages matching what the trainer typed, then search again and menu (the places' list)."""
+    return places_keyboards.make_village_choice_keyboard(
+        t, found, lambda code: VillageCb(village=code), VillageCb()
+    )
 
 
 def day_label(t: Translator, day: date) -> str:

@@ -30,6 +30,7 @@ from bot.outages.callbacks import (
     TicketCb,
 )
 from bot.outages.service import Askable, OpenLine, TicketView
+from bot.places import keyboards as places_keyboards
 from bot.places.search import Place
 from db.outages import RESOLUTIONS, SINCE, Kind, Ticket
 
@@ -60,20 +61,9 @@ def label(
 
 # --- residents ----------------------------------------------------------------------------------------
 def make_village_choice_keyboard(t: Translator, found: Sequence[Place]) -> InlineKeyboardMarkup:
-    """Villages found for a typed name ("Name — district, region"), with search again and the menu."""
-    rows = [
-        [
-            ui.button(
-                ui.shorten(
-                    t._("{village} — {where}", village=place.name(t.language), where=place.where(t.language))
-                ),
-                ReportVillageCb(code=place.code),
-            )
-        ]
-        for place in found
-    ]
-    return ui.keyboard(
-        *rows, [ui.button(t._("🔎 Search again"), ReportCb(action="other")), ui.back_to_menu(t)]
+    """Villages found for a typed name, with search again and the menu (the places' list)."""
+    return places_keyboards.make_village_choice_keyboard(
+        t, found, lambda code: ReportVillageCb(code=code), ReportCb(action="other")
     )
 
 
