@@ -7,6 +7,7 @@ checks scheduled. At stop (``post_shutdown``) the same in reverse.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from bot.i18n import use_zone
 from bot.outages import service as outages
 from bot.outbox import OutboxWorker
 from bot.persistence import SQLitePersistence
+from bot.stats import offload
 from bot.telegram_api import build_bot, file_base_url
 from bot.updates import PerChatUpdateProcessor
 from db.database import Database
@@ -125,3 +127,5 @@ async def _post_shutdown(application: AuylNetApp) -> None:
         await services.outbox.stop()
         services.outbox = None
     await services.close_database()
+    # The chart and file worker process, if anything started it.
+    await asyncio.to_thread(offload.shutdown)

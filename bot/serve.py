@@ -40,6 +40,7 @@ from bot.app import AuylNetApp, build_application
 from bot.config import Settings
 from bot.health import HealthCheck, add_health_route
 from bot.inbox import ALLOWED_UPDATES, Inbox, confirm_fetched, poll
+from bot.stats import offload
 
 log = logging.getLogger(__name__)
 
@@ -261,6 +262,7 @@ async def serve(settings: Settings) -> int:
             loop.add_signal_handler(signum, stop.set)
     application = build_application(settings)
     api = ApiSettings()
+    offload.start()  # the chart worker warms up meanwhile, so the first /stats is not slow
     try:
         async with running(application, health_server=True) as serving, _open_api(application, api):
             stopped = asyncio.create_task(stop.wait())
