@@ -97,9 +97,12 @@ async def recipients(conn: aiosqlite.Connection, area: str, audiences: Collectio
     village's announcements (for that village). Trainers are those whose area overlaps it."""
     found: dict[int, Recipient] = {}
     inside = (len(area), area)
+    # Not those who opted out for that village, nor those who asked to be forgotten (their tickets
+    # keep their number, not them).
     not_opted_out = (
         "NOT EXISTS (SELECT 1 FROM announcement_optouts o WHERE o.user_id = c.user_id"
         " AND o.village_code = c.village_code)"
+        " AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = c.user_id AND u.erased_at IS NOT NULL)"
     )
     if "followers" in audiences:
         async with conn.execute(

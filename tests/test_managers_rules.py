@@ -165,6 +165,10 @@ async def test_recipients_are_the_areas_people_once_each(db: Database) -> None:
         assert [r.user_id for r in await announcements.recipients(tx, "55", ["followers"])] == [1, 3]
         assert [r.user_id for r in await announcements.recipients(tx, BAYANAUL, ["trainers"])] == [7]
         assert [r.user_id for r in await announcements.recipients(tx, "", ["trainers"])] == [6, 7]
+        # Someone who asked to be forgotten keeps a ticket's number, and hears nothing more.
+        await tx.execute("UPDATE users SET erased_at = ? WHERE id = 5", (NOW.isoformat(),))
+        found = await announcements.recipients(tx, "5536", ["tickets"])
+        assert [r.user_id for r in found] == []
 
 
 async def test_an_announcement_is_sent_once_and_only_inside_the_area(db: Database) -> None:
