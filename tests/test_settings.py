@@ -63,7 +63,7 @@ async def test_the_time_zone_setting_changes_the_time_on_a_residents_ticket(
     await seed_demo(database)
     async with database.transaction() as tx:
         await users.ensure_account(tx, aigul.id, Clock().now())
-        await places.set_my_village(tx, aigul.id, SHAKAT)
+        await places.set_my_village(tx, aigul.id, BAYANAUL)  # connected: a report gets a ticket
     await database.close()
     zone = ZoneInfo("Europe/Moscow")  # UTC+3: two hours behind Asia/Almaty all year
     env = {
