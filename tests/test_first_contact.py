@@ -335,5 +335,7 @@ async def test_every_main_menu_button_of_every_role_answers(
         # Everyone's buttons were pressed, and each role saw its own.
         assert len(pressed[None]) == 2 * 5  # village, report, classes, settings, help, in both languages
         assert "🧑‍🏫 Мои занятия (тренер)" in pressed["trainer"]
-        assert {"🛠 Қосылымды тіркеу", "📋 Открытые сбои", "📊 Жұмыс барысы", "📊 Ход работ"} <= pressed["staff"]
+        assert {"🛠 Қосылымды тіркеу", "📋 Открытые сбои", "📊 Жұмыс барысы", "📊 Ход работ"} <= pressed[
+            "staff"
+        ]
         assert {"👑 Әкімшілік", "👑 Администрирование"} <= pressed["admin"]

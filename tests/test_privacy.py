@@ -143,7 +143,12 @@ async def test_after_deletion_no_table_holds_the_persons_names(tmp_path: Path) -
         bookings = await fetch_all(
             conn, "SELECT attendee_name FROM bookings WHERE user_id = ? ORDER BY id", (PERSON,)
         )
-        reports = await fetch_all(conn, "SELECT description FROM reports WHERE user_id = ?", (PERSON,))
+        reports = await fetch_all(
+            conn,
+            "SELECT n.text FROM report_notes n JOIN reports r ON r.id = n.report_id"
+            " WHERE r.user_id = ? AND n.text IS NOT NULL",
+            (PERSON,),
+        )
         told_admin = await fetch_all(conn, "SELECT params FROM outbox WHERE chat_id = ?", (ADMIN,))
     assert account is not None and account.erased
     assert (account.first_name, account.last_name, account.username, account.telegram_language) == (
@@ -157,7 +162,7 @@ async def test_after_deletion_no_table_holds_the_persons_names(tmp_path: Path) -
     assert pending_to_her == []
     # Her bookings and her ticket stay for the trainers' and engineers' numbers, without names or text.
     assert [row[0] for row in bookings] == [None, "-"]
-    assert [row[0] for row in reports] == [None]
+    assert reports == []  # what she wrote with her report is gone; the ticket stays
     # The admin's notice stays (it may still be on its way), without her name.
     assert len(told_admin) == 1 and '"name": "-"' in told_admin[0][0]
 

@@ -38,6 +38,7 @@ from db import outages, outbox, places, users
 from db.database import Database
 from tests.conftest import BOT_TOKEN, BOTAPI_SPEC, REPO, BotFactory
 from tests.test_classes_e2e import greet
+from tests.test_classes_rules import person
 from tests.test_outages_e2e import report
 
 SHAKAT, BAYANAUL = "556069100", "553630100"
@@ -374,8 +375,9 @@ async def test_the_service_levels_are_the_configured_minutes_and_hours(tmp_path:
     async with database.transaction() as tx:
         assert await check_service_levels(tx, rules, opened + timedelta(minutes=14)) == 0
         assert await check_service_levels(tx, rules, opened + timedelta(minutes=16)) == 1
-    async with database.transaction() as tx:
-        taken = await take(tx, filed.incident.id, 77, rules, opened + timedelta(minutes=20))
+    taken = await take(
+        database, person(77, ("staff", "")), filed.incident.id, rules, opened + timedelta(minutes=20)
+    )
     await database.close()
     assert not is_overdue(taken, rules, opened + timedelta(hours=1, minutes=59))
     assert is_overdue(taken, rules, opened + timedelta(hours=2, minutes=1))
