@@ -39,7 +39,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.sandbox.client import SandboxClient  # noqa: E402
+from bot.sandbox.client import SandboxClient, SandboxError  # noqa: E402
 
 TOKEN = "7000000042:" + "B" * 35
 SPEC = ROOT.parent / "shared" / "data" / "botapi-10.0.json"
@@ -262,7 +262,9 @@ def start_bot(bot: str, api_url: str, db_path: Path) -> subprocess.Popen[bytes]:
         "AUYLNET_RATE_PRIVATE_PER_SECOND": "100000",
         "AUYLNET_RATE_GLOBAL_PER_SECOND": "100000",
     }
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # The bot's log goes to a file beside the database: a pipe nobody reads would fill and stop it.
+    log = (db_path.parent / f"{bot}.log").open("ab")
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
 @contextlib.asynccontextmanager
@@ -275,9 +277,11 @@ async def running(bot: str, client: SandboxClient, api_url: str, db_path: Path, 
             try:
                 await act(client, probe, ("send", "/menu" if bot == "auylnet" else "ping"), timeout=2)
                 break
-            except TimeoutError:
+            except (TimeoutError, SandboxError):  # not answering yet, or not connected yet
+                await asyncio.sleep(0.2)
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{bot} did not start: {process.stderr.read().decode()[-2000:]}") from None
+                    log = (db_path.parent / f"{bot}.log").read_text(errors="replace")[-2000:]
+                    raise RuntimeError(f"{bot} did not start: {log}") from None
         yield process
     finally:
         process.terminate()
