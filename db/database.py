@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
+from aiosqlite.context import contextmanager
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,71 @@ _work_queued: ContextVar[bool] = ContextVar("work_queued", default=False)
 def work_queued() -> None:
     """Called by a write inside a transaction: wake the listeners once the transaction commits."""
     _work_queued.set(True)
+
+
+class _Fetched(aiosqlite.Cursor):
+    """A statement run and its rows fetched in one trip to the database thread.
+
+    aiosqlite's own cursor goes to the thread three times for ``async with conn.execute(...) as
+    cursor: await cursor.fetchone()`` (run, fetch, close): about 160 µs a query instead of 60.
+    Queries here return small results, so fetching them all at once costs nothing extra.
+    """
+
+    def __init__(
+        self,
+        conn: aiosqlite.Connection,
+        cursor: sqlite3.Cursor,
+        rows: list[Any],
+        lastrowid: int | None,
+        rowcount: int,
+    ) -> None:
+        super().__init__(conn, cursor)
+        self._rows, self._next = rows, 0
+        self._lastrowid, self._rowcount = lastrowid, rowcount
+
+    async def fetchone(self) -> Any:
+        if self._next >= len(self._rows):
+            return None
+        self._next += 1
+        return self._rows[self._next - 1]
+
+    async def fetchmany(self, size: int | None = None) -> list[Any]:
+        taken = self._rows[self._next : self._next + (size or self.iter_chunk_size)]
+        self._next += len(taken)
+        return taken
+
+    async def fetchall(self) -> list[Any]:
+        rest, self._next = self._rows[self._next :], len(self._rows)
+        return rest
+
+    async def close(self) -> None:
+        return None  # closed on the database thread already
+
+    @property
+    def lastrowid(self) -> int | None:
+        return self._lastrowid
+
+    @property
+    def rowcount(self) -> int:
+        return self._rowcount
+
+
+class _Connection(aiosqlite.Connection):
+    @contextmanager
+    async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> aiosqlite.Cursor:
+        def run() -> tuple[sqlite3.Cursor, list[Any], int | None, int]:
+            cursor = self._conn.execute(sql, tuple(parameters or ()))
+            try:
+                return cursor, cursor.fetchall(), cursor.lastrowid, cursor.rowcount
+            finally:
+                cursor.close()
+
+        cursor, rows, lastrowid, rowcount = await self._execute(run)  # type: ignore[no-untyped-call]
+        return _Fetched(self, cursor, rows, lastrowid, rowcount)
+
+
+def _connect(path: str) -> aiosqlite.Connection:
+    return _Connection(lambda: sqlite3.connect(path, isolation_level=None), iter_chunk_size=64)
 
 
 class Database:
@@ -56,7 +122,7 @@ class Database:
         path = str(path)
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        connection = await aiosqlite.connect(path, isolation_level=None)
+        connection = await _connect(path)
         try:
             connection.row_factory = aiosqlite.Row
             await connection.execute("PRAGMA journal_mode=WAL")
