@@ -191,6 +191,10 @@ def auylnet_path(person: Person, number: int) -> list[Callable[[], tuple[str, st
     ]
 
 
+def say(text: str) -> Callable[[], tuple[str, str] | None]:
+    return lambda: ("send", text)
+
+
 async def live(
     client: SandboxClient, person: Person, bot: str, stop: float, answered: list[float], rng: random.Random
 ) -> None:
@@ -198,7 +202,7 @@ async def live(
     number = rng.randrange(3)
     while time.perf_counter() < stop:
         if bot == "echo":
-            steps: list[Callable[[], tuple[str, str] | None]] = [lambda: ("send", f"Сәлем {number}")]
+            steps = [say(f"Сәлем {number}")]
         else:
             steps = auylnet_path(person, number)
         for step in steps:
@@ -238,12 +242,23 @@ async def prepare_auylnet(db_path: Path, people: list[int]) -> None:
             for day in range(10):
                 await create_lesson(
                     tx,
-                    NewLesson(BAYANAUL, "Мектеп", clock.now() + timedelta(days=day + 2), 60, "egov", "kk", 200),
+                    NewLesson(
+                        BAYANAUL, "Мектеп", clock.now() + timedelta(days=day + 2), 60, "egov", "kk", 200
+                    ),
                     trainer_id=1,
                     now=clock.now(),
                 )
     finally:
         await db.close()
+
+
+def start_sandbox(port: int, spec: str) -> subprocess.Popen[str]:
+    sandbox = subprocess.Popen(
+        [sys.executable, "-c", SANDBOX, str(port), spec], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    assert sandbox.stdout is not None
+    sandbox.stdout.readline()  # "ready"
+    return sandbox
 
 
 def start_bot(bot: str, api_url: str, db_path: Path) -> subprocess.Popen[bytes]:
@@ -291,18 +306,40 @@ async def running(bot: str, client: SandboxClient, api_url: str, db_path: Path, 
             process.kill()
 
 
-async def closed_loop(client: SandboxClient, people: list[Person], bot: str, seconds: float, seed: int) -> float:
-    """Answered updates per second, counted after a warm-up of a fifth of the time."""
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def closed_loop(
+    client: SandboxClient, people: list[Person], bot: str, seconds: float, seed: int, pids: dict[str, int]
+) -> dict[str, float]:
+    """Answered updates per second, counted after a warm-up of a fifth of the time, and the CPU
+    milliseconds each process (the bot, the sandbox) spent per answered update in that time."""
     answered: list[float] = []
     rng = random.Random(seed)
     start = time.perf_counter()
     stop = start + seconds
+    cpu: dict[str, float] = {}
+
+    async def sample_after_warm_up() -> None:
+        await asyncio.sleep(seconds / 5)
+        cpu.update({name: cpu_seconds(pid) for name, pid in pids.items()})
+
+    sampler = asyncio.create_task(sample_after_warm_up())
     await asyncio.gather(*(live(client, person, bot, stop, answered, rng) for person in people))
+    await sampler
     counted = [moment for moment in answered if moment >= start + seconds / 5]
-    return len(counted) / (seconds * 4 / 5)
+    figures = {"per_second": len(counted) / (seconds * 4 / 5)}
+    for name, pid in pids.items():
+        figures[f"{name}_cpu_ms"] = 1000 * (cpu_seconds(pid) - cpu[name]) / max(1, len(counted))
+    return figures
 
 
-async def open_loop(client: SandboxClient, people: list[Person], bot: str, rate: float, seconds: float) -> dict[str, float]:
+async def open_loop(
+    client: SandboxClient, people: list[Person], bot: str, rate: float, seconds: float
+) -> dict[str, float]:
     """Actions arriving at ``rate`` a second for ``seconds``: latency percentiles and what kept up."""
     latencies: list[float] = []
     idle = list(people)
@@ -351,11 +388,7 @@ async def open_loop(client: SandboxClient, people: list[Person], bot: str, rate:
 async def main(args: argparse.Namespace) -> None:
     port = free_port()
     spec = str(SPEC) if SPEC.exists() else "-"
-    sandbox = subprocess.Popen(
-        [sys.executable, "-c", SANDBOX, str(port), spec], cwd=ROOT, stdout=subprocess.PIPE, text=True
-    )
-    assert sandbox.stdout is not None
-    sandbox.stdout.readline()
+    sandbox = start_sandbox(port, spec)
     base = f"http://127.0.0.1:{port}"
     results: dict[str, Any] = {"closed_loop": [], "open_loop": {}}
     try:
@@ -371,17 +404,23 @@ async def main(args: argparse.Namespace) -> None:
                 async with Chats(client, people):
                     crowd = [people[user_id] for user_id in ids[: args.users]]
                     for round_number in range(args.rounds):
-                        row: dict[str, float] = {}
+                        row: dict[str, Any] = {}
                         order = ("echo", "auylnet") if round_number % 2 == 0 else ("auylnet", "echo")
                         for bot in order:
                             await client.call("POST", "reset")
-                            async with running(bot, client, f"{base}/bot", db_path, crowd):
-                                row[bot] = await closed_loop(client, crowd, bot, args.seconds, round_number)
-                        row["ratio"] = row["auylnet"] / row["echo"]
+                            async with running(bot, client, f"{base}/bot", db_path, crowd) as process:
+                                pids = {"bot": process.pid, "sandbox": sandbox.pid}
+                                row[bot] = await closed_loop(
+                                    client, crowd, bot, args.seconds, round_number, pids
+                                )
+                        row["ratio"] = row["auylnet"]["per_second"] / row["echo"]["per_second"]
                         results["closed_loop"].append(row)
                         print(
-                            f"closed loop, round {round_number + 1}: AuylNet {row['auylnet']:.1f} updates/s,"
-                            f" echo {row['echo']:.1f} updates/s, ratio {row['ratio']:.2f}",
+                            f"closed loop, round {round_number + 1}: AuylNet {row['auylnet']['per_second']:.1f}"
+                            f" updates/s, echo {row['echo']['per_second']:.1f} updates/s, ratio {row['ratio']:.2f};"
+                            f" CPU per update: AuylNet {row['auylnet']['bot_cpu_ms']:.2f} ms"
+                            f" (sandbox {row['auylnet']['sandbox_cpu_ms']:.2f} ms),"
+                            f" echo {row['echo']['bot_cpu_ms']:.2f} ms (sandbox {row['echo']['sandbox_cpu_ms']:.2f} ms)",
                             flush=True,
                         )
                     for bot in ("echo", "auylnet"):
@@ -400,18 +439,35 @@ async def main(args: argparse.Namespace) -> None:
     finally:
         sandbox.terminate()
         sandbox.wait(10)
-    ratios = [row["ratio"] for row in results["closed_loop"]]
-    print(f"closed-loop ratio AuylNet / echo: {min(ratios):.2f}–{max(ratios):.2f} (goal ≥ 0.8)")
+    rounds = results["closed_loop"]
+    ratios = [row["ratio"] for row in rounds]
+    cpu = {bot: statistics.median(row[bot]["bot_cpu_ms"] for row in rounds) for bot in ("auylnet", "echo")}
+    results["summary"] = {
+        "ratio_median": statistics.median(ratios),
+        "ratio_min": min(ratios),
+        "ratio_max": max(ratios),
+        "bot_cpu_ms_median": cpu,
+    }
+    print(
+        f"closed-loop ratio AuylNet / echo: median {statistics.median(ratios):.2f},"
+        f" {min(ratios):.2f}–{max(ratios):.2f} over {len(ratios)} rounds (goal ≥ 0.8);"
+        f" the bot's CPU per update: AuylNet {cpu['auylnet']:.2f} ms, echo {cpu['echo']:.2f} ms"
+        f" (echo / AuylNet {cpu['echo'] / cpu['auylnet']:.2f})"
+    )
     if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2))
+        await asyncio.to_thread(Path(args.json).write_text, json.dumps(results, indent=2))
 
 
 def arguments() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--rates", type=lambda text: [float(v) for v in text.split(",")], default=[50, 100, 200])
+    parser.add_argument(
+        "--rates", type=lambda text: [float(v) for v in text.split(",")], default=[50, 100, 200]
+    )
     parser.add_argument("--open-seconds", type=float, default=10)
     parser.add_argument("--json", help="also write the figures to this file")
     return parser.parse_args()

@@ -41,7 +41,7 @@ from telegram.error import InvalidToken, RetryAfter, TelegramError, TimedOut
 from bot.context import BotContext
 from bot.outbox import retry_after_seconds
 from bot.persistence import SQLitePersistence
-from bot.telegram_api import CURRENT_UPDATE, JSONResult
+from bot.telegram_api import CURRENT_UPDATE, AuylNetBot, JSONResult
 from db import inbox as stored
 from db.database import Database
 from db.inbox import Outcome, RecordedCall
@@ -243,9 +243,22 @@ class Inbox:
     async def wait_for_room(self) -> None:
         await self._room.wait()
 
-    async def receive(self, updates: Sequence[Update]) -> int:
-        """Store a batch from getUpdates; returns how many were new. Confirm only after this returns."""
-        return await self._store([(u.update_id, u.to_json(), u) for u in updates])
+    async def receive(self, updates: Sequence[Update], payloads: Sequence[Any] | None = None) -> int:
+        """Store a batch from getUpdates; returns how many were new. Confirm only after this returns.
+
+        ``payloads`` are the updates as Telegram sent them (stored as they came when given).
+        """
+        raw = {payload.get("update_id"): payload for payload in payloads or () if isinstance(payload, dict)}
+        return await self._store(
+            [
+                (
+                    u.update_id,
+                    json.dumps(raw[u.update_id], ensure_ascii=False) if u.update_id in raw else u.to_json(),
+                    u,
+                )
+                for u in updates
+            ]
+        )
 
     async def receive_json(self, payload: dict[str, Any], raw: str) -> int:
         """Store one update POSTed to the webhook (``raw`` is stored as it came)."""
@@ -432,7 +445,7 @@ async def poll(inbox: Inbox, application: AuylNetApp, *, timeout: float, poll_in
                 await asyncio.sleep(poll_interval)
             continue
         try:
-            await inbox.receive(updates)
+            await inbox.receive(updates, bot.take_fetched() if isinstance(bot, AuylNetBot) else None)
         except Exception:
             # Not confirmed: Telegram delivers the batch again.
             log.exception("could not store %d update(s); fetching them again", len(updates))

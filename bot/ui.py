@@ -102,8 +102,9 @@ def _markup_of(message: Message) -> dict[str, Any] | None:
 
 def unchanged(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> bool:
     """Whether editing ``message`` to ``text`` and ``markup`` would show the same thing again."""
-    same_markup = _markup_of(message) == (markup.to_dict() if markup else None)
-    return same_markup and (message.text or message.caption or "") == plain(text).strip()
+    if (message.text or message.caption or "") != plain(text).strip():
+        return False
+    return _markup_of(message) == (markup.to_dict() if markup else None)
 
 
 async def show(
