@@ -81,6 +81,20 @@ class _Fetched(aiosqlite.Cursor):
 
 
 class _Connection(aiosqlite.Connection):
+    # A transaction's BEGIN goes to the database thread with its first statement: one trip less.
+    begin_pending = False
+
+    async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        if self.begin_pending:
+            self.begin_pending = False
+            statement = fn
+
+            def fn(*args: Any, **kwargs: Any) -> Any:
+                self._conn.execute("BEGIN IMMEDIATE")
+                return statement(*args, **kwargs)
+
+        return await super()._execute(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
+
     @contextmanager
     async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> aiosqlite.Cursor:
         def run() -> tuple[sqlite3.Cursor, list[Any], int | None, int]:
@@ -90,11 +104,11 @@ class _Connection(aiosqlite.Connection):
             finally:
                 cursor.close()
 
-        cursor, rows, lastrowid, rowcount = await self._execute(run)  # type: ignore[no-untyped-call]
+        cursor, rows, lastrowid, rowcount = await self._execute(run)
         return _Fetched(self, cursor, rows, lastrowid, rowcount)
 
 
-def _connect(path: str) -> aiosqlite.Connection:
+def _connect(path: str) -> _Connection:
     return _Connection(lambda: sqlite3.connect(path, isolation_level=None), iter_chunk_size=64)
 
 
@@ -106,7 +120,7 @@ class Database:
     through :meth:`transaction` (writes) or :meth:`read`, which take one lock.
     """
 
-    def __init__(self, connection: aiosqlite.Connection, path: str) -> None:
+    def __init__(self, connection: _Connection, path: str) -> None:
         self._connection = connection
         self._lock = asyncio.Lock()
         self.path = path
@@ -122,7 +136,8 @@ class Database:
         path = str(path)
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        connection = await _connect(path)
+        connection = _connect(path)
+        await connection  # starts the database thread and opens the file
         try:
             connection.row_factory = aiosqlite.Row
             await connection.execute("PRAGMA journal_mode=WAL")
@@ -147,14 +162,19 @@ class Database:
         """A write transaction: committed when the block ends, rolled back if it raises."""
         async with self._lock:
             queued = _work_queued.set(False)
-            await self._connection.execute("BEGIN IMMEDIATE")
+            connection = self._connection
+            connection.begin_pending = True
             try:
-                yield self._connection
+                yield connection
             except BaseException:
-                await self._connection.rollback()
+                if not connection.begin_pending:  # a statement ran: the transaction is open
+                    await connection.rollback()
                 _work_queued.reset(queued)
                 raise
-            await self._connection.commit()
+            finally:
+                begun, connection.begin_pending = not connection.begin_pending, False
+            if begun:
+                await connection.commit()
             wake = _work_queued.get()
             _work_queued.reset(queued)
         if wake:
