@@ -98,7 +98,8 @@ async def prepare_database(db_path: Path, clock: Clock, zone: ZoneInfo) -> None:
                     "UPDATE users SET first_name = ?, last_name = ? WHERE id = ?",
                     (persona.first_name, persona.last_name, persona.id),
                 )
-            # Two residents already have a village, so reporting an outage is three taps at once.
+            # Two residents already have a village: Ольга's is connected (an outage is three taps),
+            # Айгүл's is being built (her card shows the planned date and the buildings waiting).
             for persona_id, village in ((1005, SHAKAT), (1006, BAYANAUL)):
                 await places.set_my_village(tx, persona_id, village)
                 await places.follow(tx, persona_id, village, clock.now())
