@@ -93,10 +93,14 @@ async def prepare_database(db_path: Path, clock: Clock, zone: ZoneInfo) -> None:
                     )
             # Personas start with their Telegram names; languages are chosen in the chat.
             for persona in PERSONAS:
-                await users.ensure_account(tx, persona.id, clock.now())
-                await tx.execute(
-                    "UPDATE users SET first_name = ?, last_name = ? WHERE id = ?",
-                    (persona.first_name, persona.last_name, persona.id),
+                await users.record_contact(
+                    tx,
+                    user_id=persona.id,
+                    first_name=persona.first_name,
+                    last_name=persona.last_name,
+                    username=None,
+                    telegram_language=persona.language_code,
+                    now=clock.now(),
                 )
             # Two residents already have a village: Ольга's is connected (an outage is three taps),
             # Айгүл's is being built (her card shows the planned date and the buildings waiting).

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.ops.instance import instance_lock, running_bot
+from db import backups
 
 STAMP = "%Y%m%d-%H%M%S-%f"
 _STAMPED = r"-\d{8}-\d{6}-\d{6}"
@@ -125,16 +126,10 @@ def backup(
 
 def _counts(path: Path) -> tuple[int, dict[str, int]]:
     with _connect(path, read_only=True) as connection:
-        names = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if "schema_migrations" not in names:
-            raise BackupError(f"{path} is not an AuylNet database (it has no schema_migrations table)")
-        migrations = connection.execute("SELECT count(*) FROM schema_migrations").fetchone()[0]
-        tables = {
-            table: connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # fixed table names
-            for table in ("users", "villages", "reports", "bookings")
-            if table in names
-        }
-    return int(migrations), tables
+        found = backups.describe(connection)
+    if found is None:
+        raise BackupError(f"{path} is not an AuylNet database (it has no schema_migrations table)")
+    return found
 
 
 def restore(backup_file: Path, database: Path, *, now: datetime | None = None) -> Restored:
