@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -127,6 +128,25 @@ async def test_a_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
     async with db.read() as conn:
         assert await users.get_account(conn, 9) is None
         assert await users.roles_of(conn, 9) == []
+    await db.close()
+
+
+async def test_a_transaction_is_seen_by_others_only_once_committed(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "a.db")
+    async with db.transaction():
+        pass  # nothing run: nothing to commit, and the next transaction works
+    other = sqlite3.connect(tmp_path / "a.db", timeout=0)
+    try:
+        async with db.transaction() as tx:
+            await users.ensure_account(tx, 9, NOW)
+            await users.set_language(tx, 9, "kk")
+            # Another connection (the command line, a backup) sees none of it yet, and cannot write.
+            assert other.execute("SELECT count(*) FROM users WHERE id = 9").fetchone()[0] == 0
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+        assert other.execute("SELECT language FROM users WHERE id = 9").fetchone()[0] == "kk"
+    finally:
+        other.close()
     await db.close()
 
 
