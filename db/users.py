@@ -125,6 +125,33 @@ async def roles_of(conn: aiosqlite.Connection, user_id: int) -> list[RoleGrant]:
         return [_grant(row) for row in await cursor.fetchall()]
 
 
+async def account_and_roles(
+    conn: aiosqlite.Connection, user_id: int
+) -> tuple[Account | None, list[RoleGrant]]:
+    """A person and their roles in one query (every update asks for both)."""
+    async with conn.execute(
+        "SELECT u.*, r.role AS grant_role, r.scope AS grant_scope, r.granted_by AS grant_by,"
+        " r.granted_at AS grant_at FROM users u LEFT JOIN roles r ON r.user_id = u.id"
+        " WHERE u.id = ? ORDER BY r.role, r.scope",
+        (user_id,),
+    ) as cursor:
+        rows = list(await cursor.fetchall())
+    if not rows:
+        return None, []
+    grants = [
+        RoleGrant(
+            user_id=user_id,
+            role=row["grant_role"],
+            scope=row["grant_scope"],
+            granted_by=row["grant_by"],
+            granted_at=from_db(row["grant_at"]),
+        )
+        for row in rows
+        if row["grant_role"] is not None
+    ]
+    return _account(rows[0]), grants
+
+
 class RoleEntry(BaseModel):
     """One granted role as the admin list shows it: who, and the area's name in both languages."""
 

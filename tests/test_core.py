@@ -80,6 +80,24 @@ async def test_roles_are_scoped(tmp_path: Path) -> None:
     await db.close()
 
 
+async def test_a_person_and_their_roles_are_read_together(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "a.db")
+    async with db.transaction() as tx:
+        await users.ensure_account(tx, 8, NOW)
+        await users.grant_role(tx, user_id=7, role="trainer", scope="15", actor_id=8, now=NOW)
+        await users.grant_role(tx, user_id=7, role="staff", scope="55", actor_id=None, now=NOW)
+    async with db.read() as conn:
+        account, grants = await users.account_and_roles(conn, 7)
+        assert (account, grants) == (await users.get_account(conn, 7), await users.roles_of(conn, 7))
+        assert [(g.role, g.scope, g.granted_by) for g in grants] == [
+            ("staff", "55", None),
+            ("trainer", "15", 8),
+        ]
+        assert await users.account_and_roles(conn, 8) == (await users.get_account(conn, 8), [])
+        assert await users.account_and_roles(conn, 9) == (None, [])
+    await db.close()
+
+
 async def test_an_area_admin_holds_every_role_in_the_area_and_nothing_outside(tmp_path: Path) -> None:
     db = await Database.open(tmp_path / "a.db")
     async with db.transaction() as tx:

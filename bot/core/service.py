@@ -31,8 +31,7 @@ async def know(db: Database, contact: Contact, *, settings_admin: bool, now: dat
     they consent again (:func:`choose_language`).
     """
     async with db.read() as conn:
-        account = await users.get_account(conn, contact.user_id)
-        grants = await users.roles_of(conn, contact.user_id) if account else []
+        account, grants = await users.account_and_roles(conn, contact.user_id)
     if account is None or (
         not account.erased
         and users.needs_refresh(
