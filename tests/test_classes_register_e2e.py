@@ -230,3 +230,58 @@ async def test_a_trainer_whose_role_is_taken_away_mid_change_is_stopped(
             told = await conn.execute_fetchall("SELECT count(*) FROM outbox WHERE kind = 'class.changed'")
         assert [v.venue for v in venues if v is not None] == ["Кітапхана", "Мектеп"]
         assert next(iter(told))[0] == 0  # nobody was told of a change that did not happen
+
+
+def rows_that_do_not_fit(message: Any) -> list[list[str]]:
+    """Rows a phone cuts: three or more buttons, or two where a label is longer than half a row."""
+    return [
+        [label for label, _ in row]
+        for row in message.buttons
+        if len(row) > 2 or (len(row) == 2 and max(len(label) for label, _ in row) > 15)
+    ]
+
+
+async def test_the_trainers_class_card_and_register_buttons_fit_a_phone_in_both_languages(
+    client: Any, bot_factory: BotFactory, clock: Clock
+) -> None:
+    trainer = await client.user("Гүлнар", id=TRAINER_ID, language_code="kk")
+    async with bot_factory(seed=True) as app:
+        lesson = await a_class(app, clock, in_days=1)
+        for language, choose, mine_word, new_time, walk_in, age in (
+            ("ru", "Русский", "📋 Мои занятия", "🕐 Новое время", "➕ Без записи", "60 лет и старше"),
+            (
+                "kk",
+                "Қазақша",
+                "📋 Менің сабақтарым",
+                "🕐 Жаңа уақыт",
+                "➕ Жазылмай келген",
+                "60 жастан бастап",
+            ),
+        ):
+            await trainer.send("/language")
+            prompt = await trainer.wait_for(lambda m, word=choose: word in m.labels)
+            await trainer.press_on(prompt, choose, wait=0)
+            await trainer.wait_for(lambda m, mine=mine_word: any(mine[2:] in label for label in m.labels))
+            await trainer.send("/myclasses")
+            mine = await trainer.wait_for(lambda m, word=mine_word: m.text.startswith(word))
+            await trainer.press_on(mine, mine.labels[0], wait=0)
+            card = await trainer.wait_for(lambda m, word=new_time: word in m.labels)
+            assert rows_that_do_not_fit(card) == [], language
+            # The three changes share rows two at most, in order, none cut.
+            changes = [row for row in card.buttons if any(label == new_time for label, _ in row)]
+            assert changes[0][0][0] == new_time and len(changes[0]) <= 2
+            if language == "kk":
+                # The register opens at the start: walk-in and close, then the walk-in's age.
+                clock.advance(lesson.starts_at - clock.now() + timedelta(minutes=5))
+                await trainer.press_on(card, "⬅️ Менің сабақтарым", wait=0)
+                mine = await trainer.wait_for(lambda m: m.text.startswith("📋 Менің сабақтарым"))
+                await trainer.press_on(mine, mine.labels[0], wait=0)
+                register = await trainer.wait_for(lambda m, word=walk_in: word in m.labels)
+                assert rows_that_do_not_fit(register) == []
+                await trainer.press_on(register, walk_in, wait=0)
+                await trainer.wait_for(lambda m: m.text == "Келген адамның атын жазыңыз:")
+                await trainer.send("Бақыт ата")
+                ages = await trainer.wait_for(lambda m, word=age: word in m.labels)
+                assert rows_that_do_not_fit(ages) == []
+                await trainer.press_on(ages, age, wait=0)
+                await trainer.wait_for(lambda m: "✅ Бақыт ата (60 жастан бастап)" in m.labels)

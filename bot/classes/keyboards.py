@@ -36,6 +36,7 @@ from db.classes import AGE_GROUPS, TOPICS, Booking, BookingState, Lesson, Roster
 
 CAPACITIES = (10, 15, 20, 30)
 MARKS = {"present": "✅", "absent": "❌", None: "⬜"}
+SIDE_BY_SIDE = 15  # a label this short still fits when two share a phone's row; three never do
 
 
 def named(word: Callable[[str], str], name: str) -> str:
@@ -44,6 +45,18 @@ def named(word: Callable[[str], str], name: str) -> str:
     if len(label) <= ui.MAX_LABEL:
         return label
     return word(ui.shorten(name, max(ui.MAX_LABEL - (len(label) - len(name)), 4)))
+
+
+def _pairs(*buttons: InlineKeyboardButton) -> list[list[InlineKeyboardButton]]:
+    """Buttons two to a row where both fit half a phone's width, else one to a row, in order."""
+    rows: list[list[InlineKeyboardButton]] = []
+    for button in buttons:
+        last = rows[-1] if rows else None
+        if last is not None and len(last) == 1 and max(len(last[0].text), len(button.text)) <= SIDE_BY_SIDE:
+            last.append(button)
+        else:
+            rows.append([button])
+    return rows
 
 
 def _back(t: Translator) -> list[InlineKeyboardButton]:
@@ -257,22 +270,18 @@ def make_roster_keyboard(
         for entry in entries[:80]
     ]
     if register_open:
-        rows.append(
-            [
-                ui.button(t._("➕ Walk-in"), WalkInCb(lesson=lesson.id)),
-                ui.button(t._("🏁 Close the class"), TrainerCb(action="close", lesson=lesson.id)),
-            ]
+        rows += _pairs(
+            ui.button(t._("➕ Walk-in"), WalkInCb(lesson=lesson.id)),
+            ui.button(t._("🏁 Close the class"), TrainerCb(action="close", lesson=lesson.id)),
         )
     if changeable:
-        rows.append(
-            [
-                ui.button(t._("🕐 New time"), ChangeStartCb(lesson=lesson.id, what="time")),
-                ui.button(t._("📍 New place"), ChangeStartCb(lesson=lesson.id, what="venue")),
-                ui.button(t._("🪑 Seats"), ChangeStartCb(lesson=lesson.id, what="seats")),
-            ]
+        rows += _pairs(
+            ui.button(t._("🕐 New time"), ChangeStartCb(lesson=lesson.id, what="time")),
+            ui.button(t._("📍 New place"), ChangeStartCb(lesson=lesson.id, what="venue")),
+            ui.button(t._("🪑 Seats"), ChangeStartCb(lesson=lesson.id, what="seats")),
         )
         rows.append([ui.button(t._("✖️ Cancel the class"), TrainerCb(action="cancel", lesson=lesson.id))])
-    rows.append([ui.button(t._("⬅️ My classes"), TrainerCb(action="mine")), ui.back_to_menu(t)])
+    rows += _pairs(ui.button(t._("⬅️ My classes"), TrainerCb(action="mine")), ui.back_to_menu(t))
     return ui.keyboard(*rows)
 
 
@@ -295,11 +304,9 @@ def make_cancel_class_keyboard(t: Translator, lesson_id: int) -> InlineKeyboardM
 
 
 def make_walk_in_age_keyboard(t: Translator, lesson_id: int) -> InlineKeyboardMarkup:
-    return ui.keyboard(
-        [ui.button(t._(texts.AGE_NAMES[age]), WalkInCb(lesson=lesson_id, age=age)) for age in AGE_GROUPS],
-        [ui.cancel_button(t)],
-    )
+    ages = [ui.button(t._(texts.AGE_NAMES[age]), WalkInCb(lesson=lesson_id, age=age)) for age in AGE_GROUPS]
+    return ui.keyboard(*_pairs(*ages), [ui.cancel_button(t)])
 
 
 def make_done_keyboard(t: Translator) -> InlineKeyboardMarkup:
-    return ui.keyboard([ui.button(t._("📋 My classes"), TrainerCb(action="mine")), ui.back_to_menu(t)])
+    return ui.keyboard(*_pairs(ui.button(t._("📋 My classes"), TrainerCb(action="mine")), ui.back_to_menu(t)))
