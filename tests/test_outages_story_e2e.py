@@ -213,7 +213,7 @@ async def test_take_edits_every_copy_and_a_reopening_is_a_new_group_message(
         reasons = await shows(in_group, alert.message_id, lambda m: "Жөнделді · Исправлено" in m.labels)
         assert reasons.labels == [
             "Жөнделді · Исправлено",
-            "Электр жарығы өшкен · Не было света",
+            "Жарық өшкен · Не было света",
             "Біздің желі емес · Не наша сеть",
             "Қайталама · Дубликат",
             "Басқа себеп · Другая причина",
