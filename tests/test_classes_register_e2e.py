@@ -96,9 +96,9 @@ async def test_the_register_opens_at_the_start_and_a_cancellation_after_closing_
         await trainer.press_on(
             await trainer.wait_for(lambda m: m.text == "Бақыт ата неше жаста?"), "60 жастан бастап", wait=0
         )
-        roster = await trainer.wait_for(lambda m: "✅ Бақыт ата (60 жастан бастап)" in m.labels)
-        await trainer.press_on(roster, "⬜ Ольга (60 жастан бастап)", wait=0)
-        await trainer.wait_for(lambda m: "✅ Ольга (60 жастан бастап)" in m.labels)
+        roster = await trainer.wait_for(lambda m: "✅ Бақыт ата (60+)" in m.labels)
+        await trainer.press_on(roster, "⬜ Ольга (60+)", wait=0)
+        await trainer.wait_for(lambda m: "✅ Ольга (60+)" in m.labels)
         await trainer.press("🏁 Сабақты аяқтау", wait=0)
         await trainer.wait_for(lambda m: m.text.startswith("Журналды жабу керек пе?"))
         await trainer.press("🏁 Иә, жабу", wait=0)
@@ -284,4 +284,32 @@ async def test_the_trainers_class_card_and_register_buttons_fit_a_phone_in_both_
                 ages = await trainer.wait_for(lambda m, word=age: word in m.labels)
                 assert rows_that_do_not_fit(ages) == []
                 await trainer.press_on(ages, age, wait=0)
-                await trainer.wait_for(lambda m: "✅ Бақыт ата (60 жастан бастап)" in m.labels)
+                await trainer.wait_for(lambda m: "✅ Бақыт ата (60+)" in m.labels)
+
+
+async def test_register_names_stay_readable_with_the_age_group_in_figures(
+    client: Any, bot_factory: BotFactory, clock: Clock
+) -> None:
+    trainer = await client.user("Марат", id=TRAINER_ID, language_code="ru")
+    async with bot_factory(seed=True) as app:
+        lesson = await a_class(app, clock, in_days=1, language="ru")
+        await greet(trainer, "Русский")
+        clock.advance(lesson.starts_at - clock.now() + timedelta(minutes=5))
+        for name, age, label in (
+            ("Ольга Петрова", "60 лет и старше", "✅ Ольга Петрова (60+)"),
+            ("Дана", "до 30 лет", "✅ Дана (<30)"),
+            ("Бақытжан Серікбайұлы Әбдірахманов", "30–59 лет", "✅ Бақытжан… (30–59)"),
+        ):
+            await trainer.send("/myclasses")
+            mine = await trainer.wait_for(lambda m: m.text.startswith("📋 Мои занятия"))
+            await trainer.press_on(mine, mine.labels[0], wait=0)
+            register = await trainer.wait_for(lambda m: "➕ Без записи" in m.labels)
+            await trainer.press_on(register, "➕ Без записи", wait=0)
+            await trainer.wait_for(lambda m: m.text == "Напишите имя пришедшего:")
+            await trainer.send(name)
+            ages = await trainer.wait_for(lambda m, word=age: word in m.labels)
+            await trainer.press_on(ages, age, wait=0)
+            roster = await trainer.wait_for(lambda m, word=label: word in m.labels)
+        names = [label for label in roster.labels if label.startswith(("✅", "❌", "⬜"))]
+        assert names == ["✅ Ольга Петрова (60+)", "✅ Дана (<30)", "✅ Бақытжан… (30–59)"]
+        assert all(len(label) <= 28 for label in names)

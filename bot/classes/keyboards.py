@@ -248,25 +248,29 @@ def make_my_classes_keyboard(t: Translator, lessons: Sequence[Lesson]) -> Inline
     return ui.keyboard(*rows, [ui.button(t._("➕ New class"), NewClassCb(step="start")), ui.back_to_menu(t)])
 
 
-def roster_label(t: Translator, entry: RosterEntry) -> str:
-    """«✅ Айгүл (60 жастан бастап)»: the mark, the name (shortened if it must be), the age group."""
-    age = t._(texts.AGE_NAMES[entry.booking.age_group])
-    label = f"{MARKS[entry.booking.attendance]} {entry.name} ({age})"
-    if len(label) <= ui.MAX_LABEL:
+ROSTER_AGES = {"under30": "<30", "30to59": "30–59", "60plus": "60+"}  # the same in both languages
+ROSTER_LABEL = 28  # what one full-width button shows whole on a phone
+
+
+def roster_label(entry: RosterEntry) -> str:
+    """«✅ Айгүл Серікова (60+)»: the mark, the name (shortened if it must be), the age group in
+    figures, so the whole label stays readable on a phone."""
+    mark, age = MARKS[entry.booking.attendance], ROSTER_AGES[entry.booking.age_group]
+    label = f"{mark} {entry.name} ({age})"
+    if len(label) <= ROSTER_LABEL:
         return label
-    room = ui.MAX_LABEL - (len(label) - len(entry.name))
-    return f"{MARKS[entry.booking.attendance]} {ui.shorten(entry.name, max(room, 4))} ({age})"
+    room = ROSTER_LABEL - (len(label) - len(entry.name)) - 1  # and the "…"
+    words = entry.name.split()
+    kept = next((words[:n] for n in range(len(words), 0, -1) if len(" ".join(words[:n])) <= room), [])
+    name = " ".join(kept) + "…" if kept else ui.shorten(entry.name, max(room + 1, 4))
+    return f"{mark} {name} ({age})"
 
 
 def make_roster_keyboard(
     t: Translator, lesson: Lesson, entries: Sequence[RosterEntry], *, register_open: bool, changeable: bool
 ) -> InlineKeyboardMarkup:
     rows = [
-        [
-            ui.button(
-                roster_label(t, entry), TrainerCb(action="mark", lesson=lesson.id, booking=entry.booking.id)
-            )
-        ]
+        [ui.button(roster_label(entry), TrainerCb(action="mark", lesson=lesson.id, booking=entry.booking.id))]
         for entry in entries[:80]
     ]
     if register_open:
