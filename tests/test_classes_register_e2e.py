@@ -313,3 +313,12 @@ async def test_register_names_stay_readable_with_the_age_group_in_figures(
         names = [label for label in roster.labels if label.startswith(("✅", "❌", "⬜"))]
         assert names == ["✅ Ольга Петрова (60+)", "✅ Дана (<30)", "✅ Бақытжан… (30–59)"]
         assert all(len(label) <= 28 for label in names)
+        # Closed, the trainer's statistics write the percentages as the progress report does in Russian.
+        await trainer.press_on(roster, "🏁 Завершить занятие", wait=0)
+        await trainer.press_on(
+            await trainer.wait_for(lambda m: "🏁 Да, закрыть" in m.labels), "🏁 Да, закрыть", wait=0
+        )
+        await trainer.wait_for(lambda m: m.text.startswith("🏁 Занятие завершено."))
+        await trainer.send("/classstats")
+        numbers = await trainer.wait_for(lambda m: "посещаемость" in m.text)
+        assert "Шакат: обучено 3, из них 60 лет и старше — 1 (33 %), посещаемость 100 %" in numbers.text
