@@ -306,17 +306,18 @@ async def my_log(update: Update, context: BotContext) -> None:
     text = [t._("<b>My installations</b>")]
     for line in lines:
         item = line.line.installation
-        text.append(
-            t._(
-                "No. {number}, {date}: {village}, {name} — {technology}, {speed} Mbit/s",
-                number=str(item.id),
-                date=t.datetime(item.created_at),
-                village=texts.picked(t, line.line.village),
-                name=texts.building_name(t, line.line.building),
-                technology=texts.technology_name(t, item.technology),
-                speed=item.speed_mbps,
-            )
+        kept = [t._("📷 photo")] if item.photo_file_id else []
+        kept += [t._("📍 location")] if item.latitude is not None else []
+        entry = t._(
+            "No. {number}, {date}: {village}, {name} — {technology}, {speed} Mbit/s",
+            number=str(item.id),
+            date=t.datetime(item.created_at),
+            village=texts.picked(t, line.line.village),
+            name=texts.building_name(t, line.line.building),
+            technology=texts.technology_name(t, item.technology),
+            speed=item.speed_mbps,
         )
+        text.append(" · ".join([entry, *kept]))
     await ui.show(update, context, ui.fit(text), keyboards.make_log_keyboard(t, lines))
 
 

@@ -40,12 +40,16 @@ def suggested_language(update: Update, context: BotContext) -> Language:
     return pick_language(user.language_code if user else None, context.settings.default_language)
 
 
+def both_languages(suggested: Language) -> tuple[Language, Language]:
+    """The suggested language first, then the other one."""
+    return (suggested, "ru" if suggested == "kk" else "kk")
+
+
 def language_prompt(suggested: Language, before: list[str] | None = None) -> str:
     """The question in both languages, the suggested one first, with what continuing means."""
-    other: Language = "ru" if suggested == "kk" else "kk"
     lines = [*before, ""] if before else []
-    lines += [translator(code)._(texts.CHOOSE_LANGUAGE) for code in (suggested, other)]
-    lines += ["", *(translator(code)._(texts.CONSENT) for code in (suggested, other))]
+    lines += [translator(code)._(texts.CHOOSE_LANGUAGE) for code in both_languages(suggested)]
+    lines += ["", *(translator(code)._(texts.CONSENT) for code in both_languages(suggested))]
     return "\n".join(lines)
 
 
@@ -72,7 +76,12 @@ async def start(update: Update, context: BotContext) -> None:
             admin_ids=context.settings.admin_ids,
             now=context.clock.now(),
         )
-        lines.append(invite_answer(t, used))
+        if context.member.account.language is None:
+            # Before the language is chosen, the answer is in both, as the question that follows.
+            languages = both_languages(suggested_language(update, context))
+            lines += [invite_answer(translator(code), used) for code in languages]
+        else:
+            lines.append(invite_answer(t, used))
         if used.outcome is InviteOutcome.GRANTED:
             context.set_member(await service.reload(context.db, context.member), t.language)
             await set_chat_commands(update, context)

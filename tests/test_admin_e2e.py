@@ -193,6 +193,41 @@ async def test_an_area_admin_stays_inside_the_area_in_russian(
         )
 
 
+async def test_a_newcomer_from_an_invite_reads_the_role_in_both_languages_before_choosing_one(
+    client: SandboxClient, bot_factory: BotFactory
+) -> None:
+    async with bot_factory(admin_ids={GLOBAL_ADMIN}, seed=True):
+        marat = await client.user("Марат", id=GLOBAL_ADMIN, language_code="ru")
+        await start_in(marat, "Русский")
+        await marat.send("/invite admin 5536")
+        made = await marat.wait_for(lambda m: "start=inv_" in m.text)
+        code = re.search(r"start=inv_([\w-]+)", made.text).group(1)  # type: ignore[union-attr]
+
+        # Telegram in English: the bot does not know yet which of its languages the person reads.
+        erlan = await client.user("Ерлан", language_code="en")
+        await erlan.send(f"/start inv_{code}")
+        welcome = await erlan.next_message()
+        assert welcome.text.startswith(
+            "Қош келдіңіз! Енді сізде «әкімші» рөлі бар. Аумақ: Баянауыл ауданы, Павлодар облысы.\n"
+            "Добро пожаловать! Теперь у вас роль «администратор». Территория: Баянаульский район,"
+            " Павлодарская область.\n\nТілді таңдаңыз:\nВыберите язык:"
+        ), welcome.text
+        assert welcome.labels == ["Қазақша", "Русский"]
+
+        # Someone who has chosen a language already reads it in that language only.
+        dana = await client.user("Дана", language_code="kk")
+        await start_in(dana, "Русский")
+        await marat.send("/invite trainer 5536")
+        made = await marat.wait_for(lambda m: "start=inv_" in m.text and m.text != made.text)
+        code = re.search(r"start=inv_([\w-]+)", made.text).group(1)  # type: ignore[union-attr]
+        await dana.send(f"/start inv_{code}")
+        menu = await dana.wait_for(lambda m: "Добро пожаловать!" in m.text)
+        assert "Қош келдіңіз" not in menu.text
+        assert menu.text.startswith(
+            "Добро пожаловать! Теперь у вас роль «тренер». Территория: Баянаульский район"
+        )
+
+
 async def test_the_admin_panel_buttons_all_answer(client: SandboxClient, bot_factory: BotFactory) -> None:
     async with bot_factory(admin_ids={GLOBAL_ADMIN}) as app:
         admin = await client.user("Әсел", id=GLOBAL_ADMIN, language_code="ru")

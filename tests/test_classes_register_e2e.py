@@ -96,9 +96,9 @@ async def test_the_register_opens_at_the_start_and_a_cancellation_after_closing_
         await trainer.press_on(
             await trainer.wait_for(lambda m: m.text == "Бақыт ата неше жаста?"), "60 жастан бастап", wait=0
         )
-        roster = await trainer.wait_for(lambda m: "✅ Бақыт ата (60 жастан бастап)" in m.labels)
-        await trainer.press_on(roster, "⬜ Ольга (60 жастан бастап)", wait=0)
-        await trainer.wait_for(lambda m: "✅ Ольга (60 жастан бастап)" in m.labels)
+        roster = await trainer.wait_for(lambda m: "✅ Бақыт ата (60+)" in m.labels)
+        await trainer.press_on(roster, "⬜ Ольга (60+)", wait=0)
+        await trainer.wait_for(lambda m: "✅ Ольга (60+)" in m.labels)
         await trainer.press("🏁 Сабақты аяқтау", wait=0)
         await trainer.wait_for(lambda m: m.text.startswith("Журналды жабу керек пе?"))
         await trainer.press("🏁 Иә, жабу", wait=0)
@@ -230,3 +230,95 @@ async def test_a_trainer_whose_role_is_taken_away_mid_change_is_stopped(
             told = await conn.execute_fetchall("SELECT count(*) FROM outbox WHERE kind = 'class.changed'")
         assert [v.venue for v in venues if v is not None] == ["Кітапхана", "Мектеп"]
         assert next(iter(told))[0] == 0  # nobody was told of a change that did not happen
+
+
+def rows_that_do_not_fit(message: Any) -> list[list[str]]:
+    """Rows a phone cuts: three or more buttons, or two where a label is longer than half a row."""
+    return [
+        [label for label, _ in row]
+        for row in message.buttons
+        if len(row) > 2 or (len(row) == 2 and max(len(label) for label, _ in row) > 15)
+    ]
+
+
+async def test_the_trainers_class_card_and_register_buttons_fit_a_phone_in_both_languages(
+    client: Any, bot_factory: BotFactory, clock: Clock
+) -> None:
+    trainer = await client.user("Гүлнар", id=TRAINER_ID, language_code="kk")
+    async with bot_factory(seed=True) as app:
+        lesson = await a_class(app, clock, in_days=1)
+        for language, choose, mine_word, new_time, walk_in, age in (
+            ("ru", "Русский", "📋 Мои занятия", "🕐 Новое время", "➕ Без записи", "60 лет и старше"),
+            (
+                "kk",
+                "Қазақша",
+                "📋 Менің сабақтарым",
+                "🕐 Жаңа уақыт",
+                "➕ Жазылмай келген",
+                "60 жастан бастап",
+            ),
+        ):
+            await trainer.send("/language")
+            prompt = await trainer.wait_for(lambda m, word=choose: word in m.labels)
+            await trainer.press_on(prompt, choose, wait=0)
+            await trainer.wait_for(lambda m, mine=mine_word: any(mine[2:] in label for label in m.labels))
+            await trainer.send("/myclasses")
+            mine = await trainer.wait_for(lambda m, word=mine_word: m.text.startswith(word))
+            await trainer.press_on(mine, mine.labels[0], wait=0)
+            card = await trainer.wait_for(lambda m, word=new_time: word in m.labels)
+            assert rows_that_do_not_fit(card) == [], language
+            # The three changes share rows two at most, in order, none cut.
+            changes = [row for row in card.buttons if any(label == new_time for label, _ in row)]
+            assert changes[0][0][0] == new_time and len(changes[0]) <= 2
+            if language == "kk":
+                # The register opens at the start: walk-in and close, then the walk-in's age.
+                clock.advance(lesson.starts_at - clock.now() + timedelta(minutes=5))
+                await trainer.press_on(card, "⬅️ Менің сабақтарым", wait=0)
+                mine = await trainer.wait_for(lambda m: m.text.startswith("📋 Менің сабақтарым"))
+                await trainer.press_on(mine, mine.labels[0], wait=0)
+                register = await trainer.wait_for(lambda m, word=walk_in: word in m.labels)
+                assert rows_that_do_not_fit(register) == []
+                await trainer.press_on(register, walk_in, wait=0)
+                await trainer.wait_for(lambda m: m.text == "Келген адамның атын жазыңыз:")
+                await trainer.send("Бақыт ата")
+                ages = await trainer.wait_for(lambda m, word=age: word in m.labels)
+                assert rows_that_do_not_fit(ages) == []
+                await trainer.press_on(ages, age, wait=0)
+                await trainer.wait_for(lambda m: "✅ Бақыт ата (60+)" in m.labels)
+
+
+async def test_register_names_stay_readable_with_the_age_group_in_figures(
+    client: Any, bot_factory: BotFactory, clock: Clock
+) -> None:
+    trainer = await client.user("Марат", id=TRAINER_ID, language_code="ru")
+    async with bot_factory(seed=True) as app:
+        lesson = await a_class(app, clock, in_days=1, language="ru")
+        await greet(trainer, "Русский")
+        clock.advance(lesson.starts_at - clock.now() + timedelta(minutes=5))
+        for name, age, label in (
+            ("Ольга Петрова", "60 лет и старше", "✅ Ольга Петрова (60+)"),
+            ("Дана", "до 30 лет", "✅ Дана (<30)"),
+            ("Бақытжан Серікбайұлы Әбдірахманов", "30–59 лет", "✅ Бақытжан… (30–59)"),
+        ):
+            await trainer.send("/myclasses")
+            mine = await trainer.wait_for(lambda m: m.text.startswith("📋 Мои занятия"))
+            await trainer.press_on(mine, mine.labels[0], wait=0)
+            register = await trainer.wait_for(lambda m: "➕ Без записи" in m.labels)
+            await trainer.press_on(register, "➕ Без записи", wait=0)
+            await trainer.wait_for(lambda m: m.text == "Напишите имя пришедшего:")
+            await trainer.send(name)
+            ages = await trainer.wait_for(lambda m, word=age: word in m.labels)
+            await trainer.press_on(ages, age, wait=0)
+            roster = await trainer.wait_for(lambda m, word=label: word in m.labels)
+        names = [label for label in roster.labels if label.startswith(("✅", "❌", "⬜"))]
+        assert names == ["✅ Ольга Петрова (60+)", "✅ Дана (<30)", "✅ Бақытжан… (30–59)"]
+        assert all(len(label) <= 28 for label in names)
+        # Closed, the trainer's statistics write the percentages as the progress report does in Russian.
+        await trainer.press_on(roster, "🏁 Завершить занятие", wait=0)
+        await trainer.press_on(
+            await trainer.wait_for(lambda m: "🏁 Да, закрыть" in m.labels), "🏁 Да, закрыть", wait=0
+        )
+        await trainer.wait_for(lambda m: m.text.startswith("🏁 Занятие завершено."))
+        await trainer.send("/classstats")
+        numbers = await trainer.wait_for(lambda m: "посещаемость" in m.text)
+        assert "Шакат: обучено 3, из них 60 лет и старше — 1 (33 %), посещаемость 100 %" in numbers.text

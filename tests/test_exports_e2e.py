@@ -295,3 +295,51 @@ async def _count_villages(db_path: Path, district: str) -> int:
         return int(row[0])
     finally:
         await db.close()
+
+
+async def test_technologies_are_named_in_the_readers_language_not_coded(
+    client, bot_factory: BotFactory, clock: Clock
+) -> None:  # type: ignore[no-untyped-def]
+    now = fix_now(clock)
+    marat = await client.user("Марат", id=REGION_ADMIN, language_code="ru")
+    names = {
+        "fibre": "оптоволокно",
+        "satellite": "спутник",
+        "radio": "радиосвязь",
+        "mobile": "мобильная сеть",
+    }
+    async with bot_factory(seed=True) as app:
+        db = app.bot_data.db
+        await grant(db, REGION_ADMIN, "admin", "5536", now)
+        async with db.transaction() as tx:
+            await tx.execute(
+                "UPDATE villages SET technology = 'satellite', planned_technology = 'fibre' WHERE code = ?",
+                (ZHANATILEK,),
+            )
+        await marat.send("/export")
+        kinds = await marat.wait_for(lambda m: m.text == "📤 Что экспортировать?")
+        await marat.press_on(kinds, "Сёла", wait=0)
+        areas = await marat.wait_for(lambda m: "какая территория?" in m.text)
+        await marat.press_on(areas, areas.labels[0], wait=0)
+        formats = await marat.wait_for(lambda m: m.text.startswith("📤 Какой файл?"))
+        await marat.press_on(formats, "📄 CSV", wait=0)
+        sent = await marat.wait_for(lambda m: m.document is not None, timeout=30)
+        _, content = await download(client, sent)
+        table = list(csv.reader(io.StringIO(content.decode("utf-8-sig")), delimiter=";"))
+        header, body = table[0], table[1:]
+        technology, planned = header.index("Технология"), header.index("Планируемая технология")
+        async with (
+            db.read() as conn,
+            conn.execute(
+                "SELECT code, technology, planned_technology FROM villages"
+                " WHERE district_code = '553600000' ORDER BY code"
+            ) as cursor,
+        ):
+            stored = list(await cursor.fetchall())
+        assert [row[0] for row in body] == [row["code"] for row in stored]
+        assert [row[technology] for row in body] == [names.get(row["technology"], "") for row in stored]
+        assert [row[planned] for row in body] == [names.get(row["planned_technology"], "") for row in stored]
+        by_code = {row[0]: row for row in body}
+        assert by_code[ZHANATILEK][technology] == "спутник"
+        assert by_code[ZHANATILEK][planned] == "оптоволокно"
+        assert any(row[technology] == "оптоволокно" for row in body), "a connected village shows its fibre"

@@ -172,6 +172,16 @@ async def test_the_whole_report_reaches_both_engineers_each_in_their_language(
         await shows(bolat, for_bolat.message_id, lambda m: "📱 AN-000001: +77010001234" in m.text)
         assert not any("+7701" in m.text for m in await in_group.messages())
 
+        # From his answer, one press opens the outage again, as a message of its own below.
+        assert answer.labels == ["⚠️ Открыть сбой"]
+        await pavel.press_on(answer, "⚠️ Открыть сбой", wait=0)
+        reopened = await pavel.wait_for(
+            lambda m: m.message_id > answer.message_id and "📱 AN-000001: +77010001234" in m.text
+        )
+        assert "💬 AN-000001: «Қызыл, жыпылықтап тұр»" in reopened.text
+        assert "📞 Спросить заявителя" in reopened.labels and "📋 Открытые сбои" in reopened.labels
+        await shows(pavel, answer.message_id, lambda m: m.text.startswith("💬 Житель ответил"))
+
 
 async def test_take_edits_every_copy_and_a_reopening_is_a_new_group_message(
     client: Any, bot_factory: BotFactory, clock: Clock
@@ -213,7 +223,7 @@ async def test_take_edits_every_copy_and_a_reopening_is_a_new_group_message(
         reasons = await shows(in_group, alert.message_id, lambda m: "Жөнделді · Исправлено" in m.labels)
         assert reasons.labels == [
             "Жөнделді · Исправлено",
-            "Электр жарығы өшкен · Не было света",
+            "Жарық өшкен · Не было света",
             "Біздің желі емес · Не наша сеть",
             "Қайталама · Дубликат",
             "Басқа себеп · Другая причина",

@@ -258,3 +258,28 @@ async def test_a_resident_is_told_progress_is_for_staff(client, bot_factory: Bot
         assert (await resident.next_message()).text == "Жұмыс барысы тек инженерлер мен әкімшілерге арналған."
         await olga.send("/stats")
         assert (await olga.next_message()).text == "Ход работ доступен только инженерам и администраторам."
+
+
+async def test_a_month_without_outages_says_there_is_no_data_instead_of_a_dash(
+    client, bot_factory: BotFactory, clock: Clock
+) -> None:  # type: ignore[no-untyped-def]
+    now = fix_now(clock)
+    askar = await client.user("Асқар", id=AKTOBE_ADMIN, language_code="kk")
+    irina = await client.user("Ирина", id=REGION_ADMIN, language_code="ru")
+    async with bot_factory(seed=True) as app:
+        db = app.bot_data.db
+        await grant(db, AKTOBE_ADMIN, "admin", "15", now)
+        await grant(db, REGION_ADMIN, "admin", "15", now)
+        async with db.read() as conn, conn.execute("SELECT count(*) FROM incidents") as cursor:
+            assert (await cursor.fetchone())[0] == 0
+        for reader, take, resolve, nothing in (
+            (askar, "Қолға алу уақыты", "Шешу уақыты", "дерек жоқ"),
+            (irina, "Время до взятия в работу", "Время до устранения", "нет данных"),
+        ):
+            await reader.send("/stats")
+            chart = await reader.wait_for(lambda m: bool(m.photo), timeout=30)
+            assert "— —" not in chart.text
+            for line in (take, resolve):
+                assert re.search(rf"{line} \(\w+\): \w+ — {nothing}, \w+ — {nothing}\.", chart.text), (
+                    chart.text
+                )

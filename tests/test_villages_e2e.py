@@ -188,6 +188,12 @@ async def test_a_location_and_a_photo_sent_during_install_land_in_the_installati
         villages_near = "Жаныңыздағы ауылдар" if language == "kk" else "Сёла рядом с вами"
         assert not [m for m in await staff.messages() if villages_near in m.text]
 
+        # The engineer's log says the photo and the location are kept with the entry.
+        await staff.send("/mylog")
+        log = await staff.wait_for(lambda m: m.text.startswith(("Менің қосылымдарым", "Мои подключения")))
+        kept = "📷 сурет · 📍 орналасқан жері" if language == "kk" else "📷 фото · 📍 геопозиция"
+        assert log.text.splitlines()[1].endswith(f"Мбит/с · {kept}"), log.text
+
 
 async def test_staff_say_homes_can_connect_and_followers_hear_whom_to_ask(
     client: SandboxClient, bot_factory: BotFactory, clock: Clock

@@ -36,6 +36,7 @@ from db.classes import AGE_GROUPS, TOPICS, Booking, BookingState, Lesson, Roster
 
 CAPACITIES = (10, 15, 20, 30)
 MARKS = {"present": "✅", "absent": "❌", None: "⬜"}
+SIDE_BY_SIDE = 15  # a label this short still fits when two share a phone's row; three never do
 
 
 def named(word: Callable[[str], str], name: str) -> str:
@@ -44,6 +45,18 @@ def named(word: Callable[[str], str], name: str) -> str:
     if len(label) <= ui.MAX_LABEL:
         return label
     return word(ui.shorten(name, max(ui.MAX_LABEL - (len(label) - len(name)), 4)))
+
+
+def _pairs(*buttons: InlineKeyboardButton) -> list[list[InlineKeyboardButton]]:
+    """Buttons two to a row where both fit half a phone's width, else one to a row, in order."""
+    rows: list[list[InlineKeyboardButton]] = []
+    for button in buttons:
+        last = rows[-1] if rows else None
+        if last is not None and len(last) == 1 and max(len(last[0].text), len(button.text)) <= SIDE_BY_SIDE:
+            last.append(button)
+        else:
+            rows.append([button])
+    return rows
 
 
 def _back(t: Translator) -> list[InlineKeyboardButton]:
@@ -235,44 +248,44 @@ def make_my_classes_keyboard(t: Translator, lessons: Sequence[Lesson]) -> Inline
     return ui.keyboard(*rows, [ui.button(t._("➕ New class"), NewClassCb(step="start")), ui.back_to_menu(t)])
 
 
-def roster_label(t: Translator, entry: RosterEntry) -> str:
-    """«✅ Айгүл (60 жастан бастап)»: the mark, the name (shortened if it must be), the age group."""
-    age = t._(texts.AGE_NAMES[entry.booking.age_group])
-    label = f"{MARKS[entry.booking.attendance]} {entry.name} ({age})"
-    if len(label) <= ui.MAX_LABEL:
+ROSTER_AGES = {"under30": "<30", "30to59": "30–59", "60plus": "60+"}  # the same in both languages
+ROSTER_LABEL = 28  # what one full-width button shows whole on a phone
+
+
+def roster_label(entry: RosterEntry) -> str:
+    """«✅ Айгүл Серікова (60+)»: the mark, the name (shortened if it must be), the age group in
+    figures, so the whole label stays readable on a phone."""
+    mark, age = MARKS[entry.booking.attendance], ROSTER_AGES[entry.booking.age_group]
+    label = f"{mark} {entry.name} ({age})"
+    if len(label) <= ROSTER_LABEL:
         return label
-    room = ui.MAX_LABEL - (len(label) - len(entry.name))
-    return f"{MARKS[entry.booking.attendance]} {ui.shorten(entry.name, max(room, 4))} ({age})"
+    room = ROSTER_LABEL - (len(label) - len(entry.name)) - 1  # and the "…"
+    words = entry.name.split()
+    kept = next((words[:n] for n in range(len(words), 0, -1) if len(" ".join(words[:n])) <= room), [])
+    name = " ".join(kept) + "…" if kept else ui.shorten(entry.name, max(room + 1, 4))
+    return f"{mark} {name} ({age})"
 
 
 def make_roster_keyboard(
     t: Translator, lesson: Lesson, entries: Sequence[RosterEntry], *, register_open: bool, changeable: bool
 ) -> InlineKeyboardMarkup:
     rows = [
-        [
-            ui.button(
-                roster_label(t, entry), TrainerCb(action="mark", lesson=lesson.id, booking=entry.booking.id)
-            )
-        ]
+        [ui.button(roster_label(entry), TrainerCb(action="mark", lesson=lesson.id, booking=entry.booking.id))]
         for entry in entries[:80]
     ]
     if register_open:
-        rows.append(
-            [
-                ui.button(t._("➕ Walk-in"), WalkInCb(lesson=lesson.id)),
-                ui.button(t._("🏁 Close the class"), TrainerCb(action="close", lesson=lesson.id)),
-            ]
+        rows += _pairs(
+            ui.button(t._("➕ Walk-in"), WalkInCb(lesson=lesson.id)),
+            ui.button(t._("🏁 Close the class"), TrainerCb(action="close", lesson=lesson.id)),
         )
     if changeable:
-        rows.append(
-            [
-                ui.button(t._("🕐 New time"), ChangeStartCb(lesson=lesson.id, what="time")),
-                ui.button(t._("📍 New place"), ChangeStartCb(lesson=lesson.id, what="venue")),
-                ui.button(t._("🪑 Seats"), ChangeStartCb(lesson=lesson.id, what="seats")),
-            ]
+        rows += _pairs(
+            ui.button(t._("🕐 New time"), ChangeStartCb(lesson=lesson.id, what="time")),
+            ui.button(t._("📍 New place"), ChangeStartCb(lesson=lesson.id, what="venue")),
+            ui.button(t._("🪑 Seats"), ChangeStartCb(lesson=lesson.id, what="seats")),
         )
         rows.append([ui.button(t._("✖️ Cancel the class"), TrainerCb(action="cancel", lesson=lesson.id))])
-    rows.append([ui.button(t._("⬅️ My classes"), TrainerCb(action="mine")), ui.back_to_menu(t)])
+    rows += _pairs(ui.button(t._("⬅️ My classes"), TrainerCb(action="mine")), ui.back_to_menu(t))
     return ui.keyboard(*rows)
 
 
@@ -295,11 +308,9 @@ def make_cancel_class_keyboard(t: Translator, lesson_id: int) -> InlineKeyboardM
 
 
 def make_walk_in_age_keyboard(t: Translator, lesson_id: int) -> InlineKeyboardMarkup:
-    return ui.keyboard(
-        [ui.button(t._(texts.AGE_NAMES[age]), WalkInCb(lesson=lesson_id, age=age)) for age in AGE_GROUPS],
-        [ui.cancel_button(t)],
-    )
+    ages = [ui.button(t._(texts.AGE_NAMES[age]), WalkInCb(lesson=lesson_id, age=age)) for age in AGE_GROUPS]
+    return ui.keyboard(*_pairs(*ages), [ui.cancel_button(t)])
 
 
 def make_done_keyboard(t: Translator) -> InlineKeyboardMarkup:
-    return ui.keyboard([ui.button(t._("📋 My classes"), TrainerCb(action="mine")), ui.back_to_menu(t)])
+    return ui.keyboard(*_pairs(ui.button(t._("📋 My classes"), TrainerCb(action="mine")), ui.back_to_menu(t)))

@@ -21,6 +21,7 @@ from bot.config import Language
 from bot.exports import files, texts
 from bot.exports.files import CellType, Table
 from bot.i18n import Translator, translator
+from bot.places.texts import TECHNOLOGY_NAMES
 from bot.roles import Member
 from bot.stats import offload
 from db import exports, stats
@@ -256,8 +257,8 @@ COLUMNS: dict[Kind, tuple[Column, ...]] = {
         Column(texts.H_PLANNED_YEAR, "int", _field("planned_year")),
         Column(texts.H_PLANNED_QUARTER, "int", _field("planned_quarter")),
         Column(texts.H_OPERATOR, "text", _field("operator")),
-        Column(texts.H_TECHNOLOGY, "text", _field("technology")),
-        Column(texts.H_PLANNED_TECHNOLOGY, "text", _field("planned_technology")),
+        Column(texts.H_TECHNOLOGY, "text", _label("technology", TECHNOLOGY_NAMES)),
+        Column(texts.H_PLANNED_TECHNOLOGY, "text", _label("planned_technology", TECHNOLOGY_NAMES)),
         Column(texts.H_POPULATION, "int", _field("population")),
         Column(texts.H_OBJECTS_ONLINE, "int", _field("objects_online")),
         Column(texts.H_OBJECTS_TOTAL, "int", _field("objects_total")),
@@ -274,7 +275,7 @@ COLUMNS: dict[Kind, tuple[Column, ...]] = {
         Column(texts.H_OBJECT_KIND, "text", _label("kind", texts.OBJECT_KINDS)),
         Column(texts.H_OBJECT_NAME, "text", _field("name")),
         Column(texts.H_ONLINE, "int", _field("connected")),
-        Column(texts.H_TECHNOLOGY, "text", _field("technology")),
+        Column(texts.H_TECHNOLOGY, "text", _label("technology", TECHNOLOGY_NAMES)),
         Column(texts.H_SPEED, "float", _field("speed_mbps")),
         Column(texts.H_CONNECTED_AT, "datetime", _time("connected_at")),
     ),
@@ -284,7 +285,7 @@ COLUMNS: dict[Kind, tuple[Column, ...]] = {
         *_PLACE,
         Column(texts.H_OBJECT_KIND, "text", _label("object_kind", texts.OBJECT_KINDS)),
         Column(texts.H_OBJECT_NAME, "text", _field("object_name")),
-        Column(texts.H_TECHNOLOGY, "text", _field("technology")),
+        Column(texts.H_TECHNOLOGY, "text", _label("technology", TECHNOLOGY_NAMES)),
         Column(texts.H_SPEED, "float", _field("speed_mbps")),
         Column(texts.H_LATITUDE, "float", _field("latitude")),
         Column(texts.H_LONGITUDE, "float", _field("longitude")),

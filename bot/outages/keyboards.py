@@ -166,6 +166,11 @@ def make_question_keyboard(t: Translator, question_id: int) -> InlineKeyboardMar
     return ui.keyboard([ui.button(t._("✍️ Answer"), AnswerCb(question=question_id))])
 
 
+def make_answered_keyboard(t: Translator, incident_id: int) -> InlineKeyboardMarkup:
+    """Under a resident's answer: the outage it belongs to, to act on it."""
+    return ui.keyboard([ui.button(t._("⚠️ Open the outage"), ListCb(show=incident_id))])
+
+
 # --- staff --------------------------------------------------------------------------------------------
 def make_staff_keyboard(
     t: Translator,

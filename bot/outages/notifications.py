@@ -218,5 +218,6 @@ def answer(t: Translator, params: Mapping[str, Any]) -> Rendered:
             village=t.pick(params["village"]),
             answer=str(params["answer"]),
             question=str(params["question"]),
-        )
+        ),
+        keyboards.make_answered_keyboard(t, int(params["incident"])),
     )

@@ -40,8 +40,9 @@ def month_name(t: Translator, first_day: object) -> str:
 
 
 def duration(t: Translator, seconds: float | None) -> str:
+    """A median as minutes or hours; a month with nothing to measure says so in words."""
     if seconds is None:
-        return "—"
+        return t._("no data")
     minutes = round(seconds / 60)
     if minutes < 60:
         return t._("{minutes} min", minutes=minutes)
