@@ -69,7 +69,7 @@ async def objects(conn: aiosqlite.Connection, area: str) -> list[Row]:
     """Every school, medical post, akimat… of the area and whether it is online."""
     return await _rows(
         conn,
-        f"SELECT {_PLACE_COLUMNS}, s.id, s.kind, s.name, s.connected, s.technology, s.speed_mbps,"
+        f"SELECT {_PLACE_COLUMNS}, s.id, s.kind, s.name, s.name_kk, s.name_ru, s.connected, s.technology, s.speed_mbps,"
         f" s.connected_at FROM social_objects s JOIN villages v ON v.code = s.village_code {_PLACE_JOINS}"
         " WHERE substr(s.village_code, 1, ?) = ? ORDER BY v.code, s.kind, s.name",
         [len(area), area],
@@ -82,8 +82,9 @@ async def installations(
     period, params = _in_period("i.created_at", start, end)
     return await _rows(
         conn,
-        f"SELECT {_PLACE_COLUMNS}, i.id, i.created_at, i.updated_at, s.kind AS object_kind,"
-        " s.name AS object_name, i.technology, i.speed_mbps, i.latitude, i.longitude,"
+        f"SELECT {_PLACE_COLUMNS}, i.id, i.created_at, s.kind AS object_kind,"
+        " CASE WHEN i.updated_at = i.created_at THEN NULL ELSE i.updated_at END AS updated_at,"
+        " s.name AS object_name, s.name_kk AS object_name_kk, s.name_ru AS object_name_ru, i.technology, i.speed_mbps, i.latitude, i.longitude,"
         f" i.staff_id, {_PERSON.format(u='u')} AS staff_name"
         " FROM installations i JOIN villages v ON v.code = i.village_code"
         f" JOIN social_objects s ON s.id = i.object_id {_PLACE_JOINS} LEFT JOIN users u ON u.id = i.staff_id"

@@ -343,3 +343,59 @@ async def test_technologies_are_named_in_the_readers_language_not_coded(
         assert by_code[ZHANATILEK][technology] == "спутник"
         assert by_code[ZHANATILEK][planned] == "оптоволокно"
         assert any(row[technology] == "оптоволокно" for row in body), "a connected village shows its fibre"
+
+
+def test_an_installation_shows_a_correction_time_only_when_it_was_corrected(
+    tmp_path: Path, monkeypatch, clock: Clock
+) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from bot.demo.seed import seed_demo
+    from db import places
+
+    now = fix_now(clock)
+    db_path = tmp_path / "auylnet.db"
+
+    async def prepare() -> None:
+        db = await Database.open(db_path)
+        try:
+            await seed_demo(db)
+            async with db.transaction() as tx:
+                school, medical = (await places.objects_of(tx, "556069100"))[:2]
+                ids = [
+                    await places.add_installation(
+                        tx,
+                        village_code="556069100",
+                        object_id=building.id,
+                        staff_id=1002,
+                        technology="fibre",
+                        speed_mbps=100,
+                        photo_file_id=None,
+                        latitude=None,
+                        longitude=None,
+                        source_key=f"test:{building.id}",
+                        now=now,
+                    )
+                    for building in (school, medical)
+                ]
+                await places.update_installation(
+                    tx, ids[1], speed_mbps=120, technology="fibre", now=now + timedelta(hours=2)
+                )
+        finally:
+            await db.close()
+
+    asyncio.run(prepare())
+    monkeypatch.setenv("AUYLNET_DB_PATH", str(db_path))
+    out = tmp_path / "installations.csv"
+    assert auylnet(["export", "installations", "--area", "55", "--out", str(out), "--language", "ru"]) == 0
+    rows = list(csv.reader(io.StringIO(out.read_bytes().decode("utf-8-sig")), delimiter=";"))
+    corrected, building = rows[0].index("Исправлено"), rows[0].index("Здание")
+    assert [row[corrected] for row in rows[1:]] == ["", "2026-11-15 14:00"]  # two hours after, Almaty time
+    assert [row[building] for row in rows[1:]] == [
+        "Средняя школа №1",
+        "Медицинский пункт",
+    ]  # named in Russian
+    kazakh = tmp_path / "installations-kk.csv"
+    assert auylnet(["export", "installations", "--area", "55", "--out", str(kazakh), "--language", "kk"]) == 0
+    rows = list(csv.reader(io.StringIO(kazakh.read_bytes().decode("utf-8-sig")), delimiter=";"))
+    assert [row[building] for row in rows[1:]] == ["№1 орта мектеп", "Медициналық пункт"]

@@ -207,6 +207,12 @@ class Cells:
         value: str | None = row.get(f"{prefix}_kk" if self.t.language == "kk" else f"{prefix}_ru")
         return value
 
+    def building(self, row: Row, column: str) -> str | None:
+        """A building's name in the reader's language, else in the other one, else as it was given."""
+        own, other = ("kk", "ru") if self.t.language == "kk" else ("ru", "kk")
+        named: str | None = row.get(f"{column}_{own}") or row.get(f"{column}_{other}") or row.get(column)
+        return named
+
 
 @dataclass(frozen=True)
 class Column:
@@ -273,7 +279,7 @@ COLUMNS: dict[Kind, tuple[Column, ...]] = {
         *_PLACE,
         Column(texts.H_ID, "int", _field("id")),
         Column(texts.H_OBJECT_KIND, "text", _label("kind", texts.OBJECT_KINDS)),
-        Column(texts.H_OBJECT_NAME, "text", _field("name")),
+        Column(texts.H_OBJECT_NAME, "text", lambda row, cell: cell.building(row, "name")),
         Column(texts.H_ONLINE, "int", _field("connected")),
         Column(texts.H_TECHNOLOGY, "text", _label("technology", TECHNOLOGY_NAMES)),
         Column(texts.H_SPEED, "float", _field("speed_mbps")),
@@ -284,7 +290,7 @@ COLUMNS: dict[Kind, tuple[Column, ...]] = {
         Column(texts.H_LOGGED_AT, "datetime", _time("created_at")),
         *_PLACE,
         Column(texts.H_OBJECT_KIND, "text", _label("object_kind", texts.OBJECT_KINDS)),
-        Column(texts.H_OBJECT_NAME, "text", _field("object_name")),
+        Column(texts.H_OBJECT_NAME, "text", lambda row, cell: cell.building(row, "object_name")),
         Column(texts.H_TECHNOLOGY, "text", _label("technology", TECHNOLOGY_NAMES)),
         Column(texts.H_SPEED, "float", _field("speed_mbps")),
         Column(texts.H_LATITUDE, "float", _field("latitude")),
