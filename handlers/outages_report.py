@@ -48,7 +48,8 @@ def _detail(message: Message) -> Detail | None:
     if message.text is not None:
         return Detail(text=message.text)
     if message.photo:
-        return Detail(photo=message.photo[-1].file_id)
+        # The words written under a photo belong to the report as much as the photo does.
+        return Detail(text=message.caption or None, photo=message.photo[-1].file_id)
     if message.location is not None:
         return Detail(location=(message.location.latitude, message.location.longitude))
     return None
