@@ -1,0 +1,60 @@
+"""A resident's screens on the sandbox's phone-sized chat page, in Kazakh and Russian: every button
+label shows whole, none cut with «…» because its row is too crowded."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from bot.sandbox.client import TestUser
+from tests.conftest import BotFactory
+from tests.test_browser_page import CHROMIUM, CHROMIUM_ARGS, PHONE, WAIT_MS, browser_missing
+from tests.test_classes_e2e import greet
+
+pytestmark = pytest.mark.browser
+
+CUT_LABELS = """() => [...document.querySelectorAll('.inline-button .label, .reply-button .label')]
+    .filter(label => label.scrollWidth > label.clientWidth).map(label => label.textContent)"""
+CHOICES = {"kk": "Қазақша", "ru": "Русский"}
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    reason = browser_missing()
+    if reason:
+        pytest.skip(reason)
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+async def phone_of(browser: Any, sandbox: Any, person: TestUser) -> Any:
+    """The person's chat, open on a phone-sized page that follows the conversation as it goes."""
+    page = await browser.new_page(viewport=PHONE)
+    await page.goto(f"{sandbox.url}/?user={person.id}")
+    return page
+
+
+async def cut_once_shown(page: Any, label: str) -> list[str]:
+    """The labels cut on the page once the button ``label`` is on it."""
+    await page.locator(".inline-button", has_text=label).last.wait_for(timeout=WAIT_MS)
+    cut: list[str] = await page.evaluate(CUT_LABELS)
+    return cut
+
+
+@pytest.mark.parametrize(("language", "settings"), [("kk", "⚙️ Баптаулар"), ("ru", "⚙️ Настройки")])
+async def test_the_main_menu_shows_every_label_whole(
+    browser: Any, sandbox: Any, client: Any, bot_factory: BotFactory, language: str, settings: str
+) -> None:
+    person = await client.user("Айгүл" if language == "kk" else "Ольга", language_code=language)
+    async with bot_factory(seed=True):
+        page = await phone_of(browser, sandbox, person)
+        await greet(person, CHOICES[language])
+        assert await cut_once_shown(page, settings) == []
