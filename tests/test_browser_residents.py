@@ -58,3 +58,17 @@ async def test_the_main_menu_shows_every_label_whole(
         page = await phone_of(browser, sandbox, person)
         await greet(person, CHOICES[language])
         assert await cut_once_shown(page, settings) == []
+
+
+@pytest.mark.parametrize(("language", "near"), [("kk", "📍 Жанымдағы ауылдар"), ("ru", "📍 Сёла рядом")])
+async def test_the_village_search_shows_every_label_whole(
+    browser: Any, sandbox: Any, client: Any, bot_factory: BotFactory, language: str, near: str
+) -> None:
+    person = await client.user("Нұржан" if language == "kk" else "Иван", language_code=language)
+    async with bot_factory(seed=True):
+        page = await phone_of(browser, sandbox, person)
+        await greet(person, CHOICES[language])
+        menu = await person.last_message()
+        assert menu is not None
+        await person.press_on(menu, menu.labels[0], wait=0)  # «📶 My village's internet», none chosen yet
+        assert await cut_once_shown(page, near) == []
