@@ -4,20 +4,27 @@ label shows whole, none cut with «…» because its row is too crowded."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from bot.classes import service
+from bot.classes.service import NewLesson
+from bot.clock import Clock
 from bot.sandbox.client import TestUser
+from db import users
 from tests.conftest import BotFactory
 from tests.test_browser_page import CHROMIUM, CHROMIUM_ARGS, PHONE, WAIT_MS, browser_missing
-from tests.test_classes_e2e import greet
+from tests.test_classes_e2e import SHAKAT, greet
+from tests.test_outages_story_e2e import live_in
 
 pytestmark = pytest.mark.browser
 
 CUT_LABELS = """() => [...document.querySelectorAll('.inline-button .label, .reply-button .label')]
     .filter(label => label.scrollWidth > label.clientWidth).map(label => label.textContent)"""
 CHOICES = {"kk": "Қазақша", "ru": "Русский"}
+TRAINER_ID = 660001
 
 
 @pytest.fixture
@@ -72,3 +79,39 @@ async def test_the_village_search_shows_every_label_whole(
         assert menu is not None
         await person.press_on(menu, menu.labels[0], wait=0)  # «📶 My village's internet», none chosen yet
         assert await cut_once_shown(page, near) == []
+
+
+@pytest.mark.parametrize(
+    ("language", "me", "oldest"),
+    [("kk", "🙋 Өзімді жазу", "60 жастан бастап"), ("ru", "🙋 Записаться", "60 лет и старше")],
+)
+async def test_the_age_question_of_a_booking_shows_every_label_whole(
+    browser: Any,
+    sandbox: Any,
+    client: Any,
+    bot_factory: BotFactory,
+    clock: Clock,
+    language: str,
+    me: str,
+    oldest: str,
+) -> None:
+    person = await client.user("Айгүл" if language == "kk" else "Ольга", language_code=language)
+    async with bot_factory(seed=True) as app:
+        async with app.bot_data.db.transaction() as tx:
+            await users.ensure_account(tx, TRAINER_ID, clock.now())
+            await service.create_lesson(
+                tx,
+                NewLesson(SHAKAT, "Кітапхана", clock.now() + timedelta(days=2), 90, "smartphone", "kk", 12),
+                trainer_id=TRAINER_ID,
+                now=clock.now(),
+            )
+        page = await phone_of(browser, sandbox, person)
+        await greet(person, CHOICES[language])
+        await live_in(app, person, SHAKAT)
+        await person.send("/classes")
+        listing = await person.wait_for(lambda m: bool(m.labels) and "🎓" in m.text)
+        await person.press_on(listing, listing.labels[0], wait=0)
+        card = await person.wait_for(lambda m: me in m.labels)
+        await person.press_on(card, me, wait=0)
+        assert await cut_once_shown(page, oldest) == []
+        await page.screenshot(path=f"/tmp/auylnet-age-question-{language}.png")

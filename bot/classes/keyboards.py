@@ -91,14 +91,17 @@ def cancel_button(
 
 
 def make_age_keyboard(t: Translator, lesson_id: int, who: str) -> InlineKeyboardMarkup:
+    # One a row: three side by side, a phone cuts «60 лет и старше» / «60 жастан бастап».
     ages = [
-        ui.button(
-            t._(texts.AGE_NAMES[age]),
-            BookCb(lesson=lesson_id, who="me" if who == "me" else "relative", age=age),
-        )
+        [
+            ui.button(
+                t._(texts.AGE_NAMES[age]),
+                BookCb(lesson=lesson_id, who="me" if who == "me" else "relative", age=age),
+            )
+        ]
         for age in AGE_GROUPS
     ]
-    return ui.keyboard(ages, [ui.button(t._("⬅️ Back"), ClassCb(action="show", lesson=lesson_id))])
+    return ui.keyboard(*ages, [ui.button(t._("⬅️ Back"), ClassCb(action="show", lesson=lesson_id))])
 
 
 def make_cancel_question_keyboard(t: Translator, booking: Booking) -> InlineKeyboardMarkup:
