@@ -28,7 +28,8 @@ from bot.classes.callbacks import (
     WalkInCb,
     WhenCb,
 )
-from bot.classes.service import ClassCard
+from bot.classes.service import ClassCard, NoClassesNear
+from bot.core.callbacks import MenuCb
 from bot.i18n import Translator
 from bot.places import keyboards as places_keyboards
 from bot.places.search import Place
@@ -63,6 +64,15 @@ def make_list_keyboard(t: Translator, lessons: Sequence[Lesson]) -> InlineKeyboa
         for n, lesson in enumerate(lessons, start=1)
     ]
     return ui.keyboard(*rows, _back(t))
+
+
+def make_no_classes_keyboard(t: Translator, nothing: NoClassesNear) -> InlineKeyboardMarkup:
+    """The one step that brings news of classes (choosing the village, following it), then the menu."""
+    if nothing.village is None:
+        return ui.keyboard([ui.button(t._("🏡 My village"), MenuCb(item="village"))], [ui.back_to_menu(t)])
+    if not nothing.following:
+        return ui.keyboard([places_keyboards.follow_button(t, nothing.village.code)], [ui.back_to_menu(t)])
+    return ui.keyboard([ui.back_to_menu(t)])
 
 
 def make_card_keyboard(t: Translator, card: ClassCard) -> InlineKeyboardMarkup:
