@@ -490,7 +490,7 @@ async def working_answer(update: Update, context: BotContext, data: FixedCb) -> 
         text = t._("Sorry to hear that. The outage is open again; engineers are informed.")
     else:
         text = t._("Thank you. Engineers are already working on it.")
-    await ui.show(update, context, text)
+    await ui.show(update, context, text, keyboards.make_after_ticket_keyboard(t))
 
 
 _DETAILS = (filters.TEXT & ~filters.COMMAND) | filters.PHOTO | filters.LOCATION

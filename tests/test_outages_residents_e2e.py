@@ -252,6 +252,46 @@ async def test_words_written_under_a_photo_reach_the_ticket_and_the_engineer(
         ]
 
 
+async def test_after_answering_whether_it_works_the_way_on_is_there(
+    client: Any, bot_factory: BotFactory, clock: Clock
+) -> None:
+    bolat = await client.user("Болат", id=BOLAT, language_code="kk")
+    aigul = await client.user("Айгүл", language_code="kk")
+    olga = await client.user("Ольга", language_code="ru")
+    async with bot_factory(seed=True) as app:
+        await greet(bolat, "Қазақша")
+        await grant_staff(app, BOLAT, "5536", clock)
+        for person, label, what, since, send in (
+            (aigul, "Қазақша", "Бүкіл ауыл", "Жаңа ғана", "📨 Қазір жіберу"),
+            (olga, "Русский", "Всё село", "Только что", "📨 Отправить сейчас"),
+        ):
+            await greet(person, label)
+            await live_in(app, person, BAYANAUL)
+            await person.send("/report")
+            for label_ in (what, since, send):
+                await person.wait_for(lambda m, label_=label_: label_ in m.labels)
+                await person.press(label_, wait=0)
+            await person.wait_for(lambda m: m.text.startswith("✅"))
+        alert = await bolat.wait_for(lambda m: "Ақау: Баянауыл" in m.text and "2 өтініш" in m.text)
+        await bolat.press_on(alert, "✅ Шешілді", wait=0)
+        choices = await shows(bolat, alert.message_id, lambda m: "Жөнделді" in m.labels)
+        await bolat.press_on(choices, "Жөнделді", wait=0)
+
+        asked = await aigul.wait_for(lambda m: "Қазір жұмыс істей ме?" in m.text)
+        await aigul.press_on(asked, asked.labels[0], wait=0)  # 👍 yes
+        thanked = await shows(aigul, asked.message_id, lambda m: not m.text.startswith("AN-000001"))
+        assert thanked.labels == ["📋 Менің өтініштерім", "⬅️ Мәзір"]
+
+        asked = await olga.wait_for(lambda m: "Сейчас работает?" in m.text)
+        await olga.press_on(asked, "👎 Нет, не работает", wait=0)
+        reopened = await shows(olga, asked.message_id, lambda m: m.text.startswith("Жаль."))
+        assert reopened.text == "Жаль. Заявка снова открыта, инженеры в курсе."
+        assert reopened.labels == ["📋 Мои заявки", "⬅️ Меню"]
+        await olga.press_on(reopened, "📋 Мои заявки", wait=0)
+        mine = await shows(olga, asked.message_id, lambda m: m.text.startswith("Мои заявки"))
+        assert "AN-000002" in mine.text
+
+
 async def test_the_residents_main_path_costs_about_one_bot_api_call_per_update(
     client: Any, bot_factory: BotFactory, clock: Clock
 ) -> None:
