@@ -136,8 +136,13 @@ async def browse(update: Update, context: BotContext, data: BrowseCb) -> State:
         await ui.stale(update, context)
         return NAME
     title = t._(texts.BROWSE_TITLES[page.level])
-    if page.pages > 1:
-        title = t._("{title} (page {page} of {pages})", title=title, page=page.page + 1, pages=page.pages)
+    if page.pages > 1:  # the page before the colon the title ends with: «Choose …: (page 1 of 2)» reads badly
+        title = t._(
+            "{title} (page {page} of {pages}):",
+            title=title.removesuffix(":"),
+            page=page.page + 1,
+            pages=page.pages,
+        )
     lines = [f"<b>{texts.escape(page.area.name(t.language))}</b>", title] if page.area else [title]
     await ui.show(update, context, "\n".join(lines), keyboards.make_browse_keyboard(t, page))
     return NAME
