@@ -115,3 +115,46 @@ async def test_the_age_question_of_a_booking_shows_every_label_whole(
         await person.press_on(card, me, wait=0)
         assert await cut_once_shown(page, oldest) == []
         await page.screenshot(path=f"/tmp/auylnet-age-question-{language}.png")
+
+
+@pytest.mark.parametrize(
+    ("language", "relative", "calendar"),
+    [
+        ("kk", "👵 Туысымды жазу", "📅 Күнтізбеге қосу"),
+        ("ru", "👵 Записать родственника", "📅 Добавить в календарь"),
+    ],
+)
+async def test_a_class_card_with_a_booking_shows_every_label_whole(
+    browser: Any,
+    sandbox: Any,
+    client: Any,
+    bot_factory: BotFactory,
+    clock: Clock,
+    language: str,
+    relative: str,
+    calendar: str,
+) -> None:
+    person = await client.user("Сәуле" if language == "kk" else "Ирина", language_code=language)
+    async with bot_factory(seed=True) as app:
+        async with app.bot_data.db.transaction() as tx:
+            await users.ensure_account(tx, TRAINER_ID, clock.now())
+            await service.create_lesson(
+                tx,
+                NewLesson(SHAKAT, "Кітапхана", clock.now() + timedelta(days=2), 90, "smartphone", "kk", 12),
+                trainer_id=TRAINER_ID,
+                now=clock.now(),
+            )
+        page = await phone_of(browser, sandbox, person)
+        await greet(person, CHOICES[language])
+        await live_in(app, person, SHAKAT)
+        await person.send("/classes")
+        listing = await person.wait_for(lambda m: bool(m.labels) and "🎓" in m.text)
+        await person.press_on(listing, listing.labels[0], wait=0)
+        card = await person.wait_for(lambda m: relative in m.labels)
+        await person.press_on(card, relative, wait=0)
+        await person.wait_for(lambda m: m.message_id == card.message_id and len(m.labels) == 1)  # the name?
+        await person.send("Апам Күлән")
+        asked = await person.wait_for(lambda m: any(label.startswith("60") for label in m.labels))
+        await person.press_on(asked, next(label for label in asked.labels if label.startswith("60")), wait=0)
+        assert await cut_once_shown(page, calendar) == []
+        await page.screenshot(path=f"/tmp/auylnet-class-card-{language}.png")
