@@ -107,7 +107,7 @@ async def book_me(update: Update, context: BotContext, data: BookCb) -> None:
     t = context.t
     if data.age is None:
         markup = keyboards.make_age_keyboard(t, data.lesson, "me")
-        await ui.show(update, context, t._("How old is the person coming?"), markup)
+        await ui.show(update, context, t._("How old are you?"), markup)
         return
     query = update.callback_query
     assert query is not None

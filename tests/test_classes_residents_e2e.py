@@ -199,7 +199,7 @@ async def test_relatives_are_limited_and_the_sixth_is_refused(
         )
         # Booking herself after her grandmother: her own booking comes first on the card.
         await aigul.press("🙋 Өзімді жазу", wait=0)
-        await aigul.wait_for(lambda m: m.text == "Келетін адам неше жаста?")
+        await aigul.wait_for(lambda m: m.text == "Жасыңыз нешеде?")
         assert await aigul.press("30–59 жас") == "Жазылдыңыз."
         card = await aigul.wait_for(lambda m: "✅ Жазылдыңыз" in m.text)
         assert card.text.index("✅ Жазылдыңыз") < card.text.index("✅ Жазылды: Әжем Күлән")
