@@ -122,6 +122,11 @@ async def village_button(update: Update, context: BotContext, data: VillageCb) -
         card = await service.set_following(db, member, data.code, follow=False, now=now)
     elif data.action == "mine":
         card = await service.make_mine(db, member, data.code, now)
+        if card is not None:  # said once, on top: the card alone would only lose its button
+            t = context.t
+            name = texts.picked(t, {"kk": card.village.name_kk, "ru": card.village.name_ru})
+            await show_card(update, context, card, t._("🏡 {village} is your village now.", village=name))
+            return END
     else:
         card = await service.open_card(db, member, data.code, now)
     await show_card(update, context, card)
