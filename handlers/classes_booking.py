@@ -33,8 +33,10 @@ async def list_classes(update: Update, context: BotContext) -> None:
     found = await service.list_classes(context.db, context.member, context.clock.now())
     shown = found[: texts.MAX_LISTED]
     if not shown:
-        text = t._("No classes are planned near you yet. Follow your village to hear news.")
-        await ui.show(update, context, text, ui.keyboard([ui.back_to_menu(t)]))
+        nothing = await service.no_classes_near(context.db, context.member)
+        await ui.show(
+            update, context, texts.no_classes_text(t, nothing), keyboards.make_no_classes_keyboard(t, nothing)
+        )
         return
     await ui.show(update, context, texts.list_text(t, shown), keyboards.make_list_keyboard(t, shown))
 
@@ -105,7 +107,7 @@ async def book_me(update: Update, context: BotContext, data: BookCb) -> None:
     t = context.t
     if data.age is None:
         markup = keyboards.make_age_keyboard(t, data.lesson, "me")
-        await ui.show(update, context, t._("How old is the person coming?"), markup)
+        await ui.show(update, context, t._("How old are you?"), markup)
         return
     query = update.callback_query
     assert query is not None

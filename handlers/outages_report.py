@@ -48,7 +48,8 @@ def _detail(message: Message) -> Detail | None:
     if message.text is not None:
         return Detail(text=message.text)
     if message.photo:
-        return Detail(photo=message.photo[-1].file_id)
+        # The words written under a photo belong to the report as much as the photo does.
+        return Detail(text=message.caption or None, photo=message.photo[-1].file_id)
     if message.location is not None:
         return Detail(location=(message.location.latitude, message.location.longitude))
     return None
@@ -489,7 +490,7 @@ async def working_answer(update: Update, context: BotContext, data: FixedCb) -> 
         text = t._("Sorry to hear that. The outage is open again; engineers are informed.")
     else:
         text = t._("Thank you. Engineers are already working on it.")
-    await ui.show(update, context, text)
+    await ui.show(update, context, text, keyboards.make_after_ticket_keyboard(t))
 
 
 _DETAILS = (filters.TEXT & ~filters.COMMAND) | filters.PHOTO | filters.LOCATION

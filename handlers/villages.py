@@ -122,6 +122,11 @@ async def village_button(update: Update, context: BotContext, data: VillageCb) -
         card = await service.set_following(db, member, data.code, follow=False, now=now)
     elif data.action == "mine":
         card = await service.make_mine(db, member, data.code, now)
+        if card is not None:  # said once, on top: the card alone would only lose its button
+            t = context.t
+            name = texts.picked(t, {"kk": card.village.name_kk, "ru": card.village.name_ru})
+            await show_card(update, context, card, t._("🏡 {village} is your village now.", village=name))
+            return END
     else:
         card = await service.open_card(db, member, data.code, now)
     await show_card(update, context, card)
@@ -136,8 +141,13 @@ async def browse(update: Update, context: BotContext, data: BrowseCb) -> State:
         await ui.stale(update, context)
         return NAME
     title = t._(texts.BROWSE_TITLES[page.level])
-    if page.pages > 1:
-        title = t._("{title} (page {page} of {pages})", title=title, page=page.page + 1, pages=page.pages)
+    if page.pages > 1:  # the page before the colon the title ends with: «Choose …: (page 1 of 2)» reads badly
+        title = t._(
+            "{title} (page {page} of {pages}):",
+            title=title.removesuffix(":"),
+            page=page.page + 1,
+            pages=page.pages,
+        )
     lines = [f"<b>{texts.escape(page.area.name(t.language))}</b>", title] if page.area else [title]
     await ui.show(update, context, "\n".join(lines), keyboards.make_browse_keyboard(t, page))
     return NAME

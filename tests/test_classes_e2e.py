@@ -77,7 +77,7 @@ async def test_a_class_from_scheduling_to_the_register(client, bot_factory: BotF
         card = await aigul.wait_for(lambda m: "Смартфон негіздері" in m.text and "Қашан:" in m.text)
         assert "2 орын бос" in card.text
         await aigul.press("🙋 Өзімді жазу", wait=0)
-        await aigul.wait_for(lambda m: "неше жаста" in m.text)
+        await aigul.wait_for(lambda m: m.text == "Жасыңыз нешеде?")
         assert await aigul.press("60 жастан бастап") == "Жазылдыңыз."
 
         await open_class(olga, "Бесплатные занятия")
@@ -94,7 +94,7 @@ async def test_a_class_from_scheduling_to_the_register(client, bot_factory: BotF
         await open_class(dana, "Тегін сабақтар")
         await dana.wait_for(lambda m: "Орын жоқ; 0 адам күтуде." in m.text)
         await dana.press("🙋 Күту тізіміне жазылу", wait=0)
-        await dana.wait_for(lambda m: "неше жаста" in m.text)
+        await dana.wait_for(lambda m: m.text == "Жасыңыз нешеде?")
         assert await dana.press("30–59 жас") == "Күту тізіміне қосылдыңыз."
         await olga.press("✖️ Отмена записи: Мама Нина", wait=0)
         question = await olga.wait_for(lambda m: m.text.startswith("Отменить запись?"))

@@ -199,7 +199,7 @@ async def test_relatives_are_limited_and_the_sixth_is_refused(
         )
         # Booking herself after her grandmother: her own booking comes first on the card.
         await aigul.press("🙋 Өзімді жазу", wait=0)
-        await aigul.wait_for(lambda m: m.text == "Келетін адам неше жаста?")
+        await aigul.wait_for(lambda m: m.text == "Жасыңыз нешеде?")
         assert await aigul.press("30–59 жас") == "Жазылдыңыз."
         card = await aigul.wait_for(lambda m: "✅ Жазылдыңыз" in m.text)
         assert card.text.index("✅ Жазылдыңыз") < card.text.index("✅ Жазылды: Әжем Күлән")
@@ -358,3 +358,45 @@ async def test_booking_from_the_menu_is_one_answer_per_tap(
             assert updates == 5 and calls / updates <= 1.3, (calls, updates)
             assert after["unanswered_callbacks"] == 0
             assert len(await person.messages()) == messages_before + 1  # the menu; every tap edited it
+
+
+async def test_with_no_class_near_a_resident_is_offered_the_step_that_brings_news_of_one(
+    client: Any, bot_factory: BotFactory, clock: Clock
+) -> None:
+    nurzhan = await client.user("Нұржан", language_code="kk")  # has not chosen a village
+    olga = await client.user("Ольга", language_code="ru")  # lives in Шақат, does not follow it yet
+    async with bot_factory(seed=True) as app:
+        await greet(nurzhan, "Қазақша")
+        await greet(olga, "Русский")
+        async with app.bot_data.db.transaction() as tx:
+            await places.set_my_village(tx, olga.id, SHAKAT)
+
+        await nurzhan.send("/classes")
+        empty = await nurzhan.wait_for(lambda m: "сабақ жоспарланбаған" in m.text)
+        assert (
+            empty.text
+            == "Әзірге сабақ жоспарланбаған. Ауылыңызды таңдаңыз: оның маңындағы сабақтарды көрсетемін."
+        )
+        assert empty.labels == ["🏡 Менің ауылым", "⬅️ Мәзір"]
+        await nurzhan.press_on(empty, "🏡 Менің ауылым", wait=0)
+        await nurzhan.wait_for(
+            lambda m: m.message_id == empty.message_id and "📍 Жанымдағы ауылдар" in m.labels
+        )
+
+        await olga.send("/classes")
+        empty = await olga.wait_for(lambda m: "занятий пока не запланировано" in m.text)
+        assert empty.text == (
+            "Рядом с селом Шакат занятий пока не запланировано. Подпишитесь на новости села: "
+            "я сообщу, когда занятие запланируют."
+        )
+        assert empty.labels == ["🔔 Подписаться на новости", "⬅️ Меню"]
+        await olga.press_on(empty, "🔔 Подписаться на новости", wait=0)
+        await olga.wait_for(lambda m: m.message_id == empty.message_id and "🔕 Отписаться" in m.labels)
+        async with app.bot_data.db.read() as conn:
+            assert olga.id in await places.followers(conn, SHAKAT)
+
+        # Following it, she is not asked to follow again: she is told news will come.
+        await olga.send("/classes")
+        told = await olga.wait_for(lambda m: "Вы подписаны на новости села" in m.text)
+        assert told.text.startswith("Рядом с селом Шакат занятий пока не запланировано.")
+        assert told.labels == ["⬅️ Меню"]

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.clock import Clock
+from bot.i18n import translator
 from db import places
 from tests.conftest import BotFactory
 from tests.managers_world import BAYANAUL, SHAKAT, incident, lesson, person, report
@@ -83,3 +84,33 @@ async def test_my_data_is_mine_only(client, bot_factory: BotFactory, clock: Cloc
         assert [row["village"]["name"] for row in data["following"]] == ["Шакат"]
         for someone_else in (AIGUL_SAYS, "Айгүл", "Серікова", "Апам Күлән", str(AIGUL)):
             assert someone_else not in raw, someone_else
+
+
+async def test_a_russian_date_at_the_end_of_a_sentence_gets_one_full_stop(
+    client: Any, bot_factory: BotFactory, clock: Clock
+) -> None:
+    """Russian long dates end in «г.»: the file's caption and the note after deleting never read «г..»."""
+    ivan = await client.user("Иван", language_code="ru")
+    day = translator("ru").date(clock.now())
+    assert day.endswith("г.")
+    async with bot_factory(seed=True) as _app:
+        await ivan.send("/start")
+        await ivan.next_message()
+        await ivan.press("Русский", wait=0)
+        await ivan.wait_for(lambda m: bool(m.buttons) and "?" in m.text)
+
+        sent, _, _ = await my_file(client, ivan, "Всё, что AuylNet хранит о вас")
+        assert sent.text.startswith(
+            f"📦 Всё, что AuylNet хранит о вас (на {day}). Этот файл получили только вы."
+        )
+
+        await ivan.send("/privacy")
+        notice = await ivan.wait_for(lambda m: "🗑 Удалить мои данные" in m.labels)
+        await ivan.press_on(notice, "🗑 Удалить мои данные", wait=0)
+        await ivan.wait_for(lambda m: "🗑 Да, удалить" in m.labels)
+        await ivan.press("🗑 Да, удалить", wait=0)
+        await ivan.wait_for(lambda m: m.text.startswith("Готово: ваши данные удалены."))
+        await ivan.send("/privacy")
+        gone = await ivan.wait_for(lambda m: "Вы удалили свои данные" in m.text)
+        assert f"Вы удалили свои данные {day}, больше о вас ничего не хранится." in gone.text
+        assert "г.." not in gone.text and "г.." not in sent.text

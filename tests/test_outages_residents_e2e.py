@@ -191,6 +191,107 @@ async def test_added_information_reaches_the_engineer_and_withdrawn_reports_clos
         assert incident is not None and incident.state == "resolved" and incident.withdrawn_at is not None
 
 
+async def test_words_written_under_a_photo_reach_the_ticket_and_the_engineer(
+    client: Any, bot_factory: BotFactory, clock: Clock
+) -> None:
+    bolat = await client.user("Болат", id=BOLAT, language_code="kk")
+    aigul = await client.user("Айгүл", language_code="kk")
+    olga = await client.user("Ольга", language_code="ru")
+    async with bot_factory(seed=True) as app:
+        await greet(bolat, "Қазақша")
+        await grant_staff(app, BOLAT, "5536", clock)
+        await greet(aigul, "Қазақша")
+        await live_in(app, aigul, BAYANAUL)
+
+        # Айгүл photographs the router and writes under the photo what is wrong: both are kept.
+        await aigul.send("/report")
+        for label in ("Үй интернеті", "Кешеден бері"):
+            await aigul.wait_for(lambda m, label=label: label in m.labels)
+            await aigul.press(label, wait=0)
+        await aigul.wait_for(lambda m: "📨 Қазір жіберу" in m.labels)
+        await aigul.send_photo(PNG, caption="Роутердің шамы жанбайды")
+        added = await aigul.wait_for(lambda m: m.text.startswith("✅ Қосылды"))
+        assert (
+            added.text == "✅ Қосылды. Өтініште: сіздің сөздеріңіз, 1 сурет. Жіберіңіз немесе тағы қосыңыз."
+        )
+        await aigul.press_on(added, "📨 Қазір жіберу", wait=0)
+        await shows(aigul, added.message_id, lambda m: m.text.startswith("✅ AN-000001"))
+        alert = await bolat.wait_for(lambda m: "Ақау: Баянауыл" in m.text)
+        assert "Роутердің шамы жанбайды" in alert.text
+        await aigul.send("/myreports")
+        hers = await aigul.wait_for(lambda m: "Менің өтініштерім" in m.text)
+        await aigul.press_on(hers, "AN-000001 · Баянауыл", wait=0)
+        card = await shows(aigul, hers.message_id, lambda m: m.text.startswith("AN-000001 өтініш"))
+        assert "💬 «Роутердің шамы жанбайды»" in card.text and "📷 сурет" in card.text
+
+        # Ольга adds a photo with a caption to her sent ticket: the engineer reads the caption too.
+        await greet(olga, "Русский")
+        await live_in(app, olga, BAYANAUL)
+        await olga.send("/report")
+        for label in ("Домашний интернет", "Только что", "📨 Отправить сейчас"):
+            await olga.wait_for(lambda m, label=label: label in m.labels)
+            await olga.press(label, wait=0)
+        await olga.wait_for(lambda m: m.text.startswith("✅ Заявка AN-000002"))
+        await olga.send("/myreports")
+        mine = await olga.wait_for(lambda m: "Мои заявки" in m.text)
+        await olga.press_on(mine, "AN-000002 · Баянаул", wait=0)
+        card = await shows(olga, mine.message_id, lambda m: m.text.startswith("Заявка AN-000002"))
+        await olga.press_on(card, "➕ Добавить сведения", wait=0)
+        await shows(olga, card.message_id, lambda m: "отправьте инженерам" in m.text)
+        await olga.send_photo(PNG, caption="Столб упал у магазина")
+        done = await olga.wait_for(lambda m: m.text.startswith("✅ Добавлено в заявку AN-000002"))
+        await shows(bolat, alert.message_id, lambda m: "➕ AN-000002: «Столб упал у магазина»" in m.text)
+        await olga.press_on(done, "✅ Готово", wait=0)
+        card = await shows(olga, done.message_id, lambda m: "➕ вы добавили сведения" in m.text)
+        assert "➕ «Столб упал у магазина»" in card.text and "📷 фото" in card.text
+        async with app.bot_data.db.read() as conn:
+            notes = await outages.notes_of(conn, [2])
+        assert [(n.text, bool(n.photo_file_id)) for n in notes] == [
+            (None, True),
+            ("Столб упал у магазина", False),
+        ]
+
+
+async def test_after_answering_whether_it_works_the_way_on_is_there(
+    client: Any, bot_factory: BotFactory, clock: Clock
+) -> None:
+    bolat = await client.user("Болат", id=BOLAT, language_code="kk")
+    aigul = await client.user("Айгүл", language_code="kk")
+    olga = await client.user("Ольга", language_code="ru")
+    async with bot_factory(seed=True) as app:
+        await greet(bolat, "Қазақша")
+        await grant_staff(app, BOLAT, "5536", clock)
+        for person, label, what, since, send in (
+            (aigul, "Қазақша", "Бүкіл ауыл", "Жаңа ғана", "📨 Қазір жіберу"),
+            (olga, "Русский", "Всё село", "Только что", "📨 Отправить сейчас"),
+        ):
+            await greet(person, label)
+            await live_in(app, person, BAYANAUL)
+            await person.send("/report")
+            for label_ in (what, since, send):
+                await person.wait_for(lambda m, label_=label_: label_ in m.labels)
+                await person.press(label_, wait=0)
+            await person.wait_for(lambda m: m.text.startswith("✅"))
+        alert = await bolat.wait_for(lambda m: "Ақау: Баянауыл" in m.text and "2 өтініш" in m.text)
+        await bolat.press_on(alert, "✅ Шешілді", wait=0)
+        choices = await shows(bolat, alert.message_id, lambda m: "Жөнделді" in m.labels)
+        await bolat.press_on(choices, "Жөнделді", wait=0)
+
+        asked = await aigul.wait_for(lambda m: "Қазір жұмыс істей ме?" in m.text)
+        await aigul.press_on(asked, asked.labels[0], wait=0)  # 👍 yes
+        thanked = await shows(aigul, asked.message_id, lambda m: not m.text.startswith("AN-000001"))
+        assert thanked.labels == ["📋 Менің өтініштерім", "⬅️ Мәзір"]
+
+        asked = await olga.wait_for(lambda m: "Сейчас работает?" in m.text)
+        await olga.press_on(asked, "👎 Нет, не работает", wait=0)
+        reopened = await shows(olga, asked.message_id, lambda m: m.text.startswith("Жаль."))
+        assert reopened.text == "Жаль. Заявка снова открыта, инженеры в курсе."
+        assert reopened.labels == ["📋 Мои заявки", "⬅️ Меню"]
+        await olga.press_on(reopened, "📋 Мои заявки", wait=0)
+        mine = await shows(olga, asked.message_id, lambda m: m.text.startswith("Мои заявки"))
+        assert "AN-000002" in mine.text
+
+
 async def test_the_residents_main_path_costs_about_one_bot_api_call_per_update(
     client: Any, bot_factory: BotFactory, clock: Clock
 ) -> None:

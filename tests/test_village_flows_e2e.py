@@ -138,7 +138,8 @@ async def test_the_residents_main_path_costs_about_one_call_per_update(
         await person.press_on(choices, choices.labels[0], wait=0)
         card = await person.wait_for(lambda m: "Этап:" in m.text)
         await person.press_on(card, "🏡 Это моё село", wait=0)
-        await person.wait_for(lambda m: "Вы подписаны" in m.text)
+        mine = await person.wait_for(lambda m: "Вы подписаны" in m.text)
+        assert mine.text.startswith("🏡 Шакат теперь ваше село.\n")
         await person.send("/menu")
         menu = await person.wait_for(lambda m: m.text == WORDS["ru"]["menu"])
         await person.press_on(menu, WORDS["ru"]["village"], wait=0)
@@ -327,3 +328,25 @@ async def test_forged_or_huge_button_data_gets_the_out_of_date_answer(
         await person.send("/install")
         asked = await person.wait_for(lambda m: "Новое подключение" in m.text)
         assert await person.press_data(asked.message_id, data) == WORDS["ru"]["stale"]
+
+
+@pytest.mark.parametrize(
+    ("language", "title"),
+    [("kk", "Ауылдық округті таңдаңыз (2 беттің 1-беті):"), ("ru", "Выберите сельский округ (стр. 1 из 2):")],
+)
+async def test_a_list_of_several_pages_names_the_page_before_its_colon(
+    client: SandboxClient, bot_factory: BotFactory, language: str, title: str
+) -> None:
+    """«Choose the rural okrug (page 1 of 2):», not «Choose the rural okrug: (page 1 of 2)»."""
+    words = WORDS[language]
+    async with bot_factory(seed=True):
+        person = await client.user("Дана", language_code=language)
+        await greet(person, language)
+        await person.send("/village")
+        prompt = await person.wait_for(lambda m: words["prompt"] in m.text)
+        first_page = f"vb:okrugs:{BAYANAUL_DISTRICT}:0"
+        await person.press_data(prompt.message_id, first_page, wait=0)
+        okrugs = await person.wait_for(
+            lambda m: m.message_id == prompt.message_id and data_shown(m, first_page) and "(" in m.text
+        )
+        assert okrugs.text.splitlines()[1] == title

@@ -62,6 +62,7 @@ async def test_residents_follow_shakat_and_hear_which_building_is_online(
         await aigul.press("🏡 Бұл менің ауылым", wait=0)
         mine = await aigul.wait_for(lambda m: "🔔 Сіз ауылдың жаңалықтарына жазылдыңыз" in m.text)
         assert mine.message_id == card.message_id  # the card changed in place, and says so
+        assert mine.text.startswith("🏡 Енді Шақат — сіздің ауылыңыз.\n")
         assert "🔕 Жазылуды тоқтату" in mine.labels and "🏡 Бұл менің ауылым" not in mine.labels
 
         # Ольга types it the Russian way, in Latin letters, and reads Russian building names.

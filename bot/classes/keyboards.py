@@ -28,7 +28,8 @@ from bot.classes.callbacks import (
     WalkInCb,
     WhenCb,
 )
-from bot.classes.service import ClassCard
+from bot.classes.service import ClassCard, NoClassesNear
+from bot.core.callbacks import MenuCb
 from bot.i18n import Translator
 from bot.places import keyboards as places_keyboards
 from bot.places.search import Place
@@ -78,6 +79,15 @@ def make_list_keyboard(t: Translator, lessons: Sequence[Lesson]) -> InlineKeyboa
     return ui.keyboard(*rows, _back(t))
 
 
+def make_no_classes_keyboard(t: Translator, nothing: NoClassesNear) -> InlineKeyboardMarkup:
+    """The one step that brings news of classes (choosing the village, following it), then the menu."""
+    if nothing.village is None:
+        return ui.keyboard([ui.button(t._("🏡 My village"), MenuCb(item="village"))], [ui.back_to_menu(t)])
+    if not nothing.following:
+        return ui.keyboard([places_keyboards.follow_button(t, nothing.village.code)], [ui.back_to_menu(t)])
+    return ui.keyboard([ui.back_to_menu(t)])
+
+
 def make_card_keyboard(t: Translator, card: ClassCard) -> InlineKeyboardMarkup:
     lesson = card.lesson
     rows = [[cancel_button(t, b.id, b.state, b.attendee_name)] for b in card.mine]
@@ -104,14 +114,17 @@ def cancel_button(
 
 
 def make_age_keyboard(t: Translator, lesson_id: int, who: str) -> InlineKeyboardMarkup:
+    # One a row: three side by side, a phone cuts «60 лет и старше» / «60 жастан бастап».
     ages = [
-        ui.button(
-            t._(texts.AGE_NAMES[age]),
-            BookCb(lesson=lesson_id, who="me" if who == "me" else "relative", age=age),
-        )
+        [
+            ui.button(
+                t._(texts.AGE_NAMES[age]),
+                BookCb(lesson=lesson_id, who="me" if who == "me" else "relative", age=age),
+            )
+        ]
         for age in AGE_GROUPS
     ]
-    return ui.keyboard(ages, [ui.button(t._("⬅️ Back"), ClassCb(action="show", lesson=lesson_id))])
+    return ui.keyboard(*ages, [ui.button(t._("⬅️ Back"), ClassCb(action="show", lesson=lesson_id))])
 
 
 def make_cancel_question_keyboard(t: Translator, booking: Booking) -> InlineKeyboardMarkup:

@@ -367,6 +367,23 @@ async def list_classes(db: Database, member: Member, now: datetime) -> list[Less
         return await classes_near(conn, await places.my_village(conn, member.id), now)
 
 
+@dataclass(frozen=True)
+class NoClassesNear:
+    """Where a person with no class to book stands: their village, and whether they follow it."""
+
+    village: places.Village | None
+    following: bool
+
+
+async def no_classes_near(db: Database, member: Member) -> NoClassesNear:
+    """Nothing to book: the person's village and whether its news (new classes among them) reach them."""
+    async with db.read() as conn:
+        code = await places.my_village(conn, member.id)
+        village = await places.get_village(conn, code) if code else None
+        following = village is not None and village.code in await places.followed_by(conn, member.id)
+    return NoClassesNear(village, following)
+
+
 async def open_card(db: Database, member: Member, class_id: int) -> ClassCard:
     async with db.read() as conn:
         return await class_card(conn, member.id, class_id)

@@ -11,6 +11,7 @@ from bot.classes.service import (
     ClassError,
     MyClasses,
     NewClassDraft,
+    NoClassesNear,
     Roster,
     Scheduled,
     Summary,
@@ -141,6 +142,22 @@ def list_text(t: Translator, lessons: Sequence[Lesson]) -> str:
     lines = [t._("🎓 Free classes: choose one to see the details.")]
     lines += [list_line(t, n, lesson) for n, lesson in enumerate(lessons, start=1)]
     return ui.fit(lines)
+
+
+def no_classes_text(t: Translator, nothing: NoClassesNear) -> str:
+    """No class to book: what would bring news of one, unless it already does."""
+    if nothing.village is None:
+        return t._("No classes are planned yet. Choose your village: I will show the classes near it.")
+    village = nothing.village.name(t.language)
+    if nothing.following:
+        return t._(
+            "No classes are planned near {village} yet. You follow its news: I will tell you when one is.",
+            village=village,
+        )
+    return t._(
+        "No classes are planned near {village} yet. Follow its news: I will tell you when one is.",
+        village=village,
+    )
 
 
 def card_text(t: Translator, card: ClassCard, head: str | None = None) -> str:

@@ -17,10 +17,9 @@ def make_main_menu(t: Translator, member: Member) -> InlineKeyboardMarkup:
     rows = [
         [button(t._("📶 My village's internet"), MenuCb(item="village"))],
         [button(t._("⚠️ Report an outage"), MenuCb(item="report"))],
-        [
-            button(t._("🎓 Classes"), MenuCb(item="classes")),
-            button(t._("⚙️ Settings"), MenuCb(item="settings")),
-        ],
+        # One a row: side by side, a phone cuts «⚙️ Баптаулар».
+        [button(t._("🎓 Classes"), MenuCb(item="classes"))],
+        [button(t._("⚙️ Settings"), MenuCb(item="settings"))],
     ]
     if member.holds("trainer"):
         rows.append([button(t._("🧑‍🏫 My classes (trainer)"), MenuCb(item="trainer"))])

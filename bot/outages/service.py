@@ -201,7 +201,8 @@ async def choose_since(db: Database, member: Member, since: Since, now: datetime
 
 @dataclass(frozen=True)
 class Detail:
-    """One thing a resident sends the engineers: a few words, a photo or a location."""
+    """One thing a resident sends the engineers: a few words, a photo (perhaps with words under it)
+    or a location."""
 
     text: str | None = None
     photo: str | None = None
@@ -222,12 +223,12 @@ async def add_detail(db: Database, member: Member, detail: Detail, now: datetime
         if draft.since is None:
             raise OutageError("bad_choice")
         changes: dict[str, Any] = {}
-        if detail.text is not None:
-            changes["texts"] = [*draft.texts, _check_words(detail.text, draft.words)]
-        elif detail.photo is not None:
+        if detail.photo is not None:
             if len(draft.photos) >= MAX_PHOTOS:
                 raise OutageError("too_many_photos")
             changes["photos"] = [*draft.photos, detail.photo]
+        if detail.text is not None:
+            changes["texts"] = [*draft.texts, _check_words(detail.text, draft.words)]
         elif detail.location is not None:
             changes["location"] = list(detail.location)
         data = await drafts.update_draft(tx, member.id, FLOW, changes, now)
@@ -1142,25 +1143,35 @@ async def add_information(
         if chosen is None:
             raise OutageError("bad_choice")
         report, incident = await _open_own_report(tx, member, int(chosen))
-        if detail.text is not None:
-            note = await outages.add_note(
-                tx, report.id, now, text=_check_words(detail.text), added_later=True, source_key=source_key
-            )
-        elif detail.photo is not None:
+        added: list[Note | None] = []
+        if detail.photo is not None:
             photos = sum(1 for n in await outages.notes_of(tx, [report.id]) if n.photo_file_id)
             if photos >= MAX_PHOTOS:
                 raise OutageError("too_many_photos")
-            note = await outages.add_note(
-                tx, report.id, now, photo_file_id=detail.photo, added_later=True, source_key=source_key
+            added.append(
+                await outages.add_note(
+                    tx, report.id, now, photo_file_id=detail.photo, added_later=True, source_key=source_key
+                )
+            )
+        if detail.text is not None:
+            # Words under a photo are a note of their own, keyed apart from the photo's.
+            key = f"{source_key}:words" if detail.photo is not None else source_key
+            added.append(
+                await outages.add_note(
+                    tx, report.id, now, text=_check_words(detail.text), added_later=True, source_key=key
+                )
             )
         elif detail.location is not None:
-            note = await outages.add_note(
-                tx, report.id, now, location=detail.location, added_later=True, source_key=source_key
+            added.append(
+                await outages.add_note(
+                    tx, report.id, now, location=detail.location, added_later=True, source_key=source_key
+                )
             )
-        else:
+        if not added:
             raise OutageError("bad_choice")
-        if note is not None:  # None: the same update again
-            await _changed(tx, incident.id, settings, now, notes=[note])
+        notes = [note for note in added if note is not None]  # None: the same update again
+        if notes:
+            await _changed(tx, incident.id, settings, now, notes=notes)
         return await _ticket(tx, report)
 
 

@@ -59,7 +59,9 @@ def follow_button(t: Translator, code: str) -> InlineKeyboardButton:
 def make_search_prompt_keyboard(t: Translator) -> InlineKeyboardMarkup:
     return ui.keyboard(
         [ui.button(t._("🗺 Choose from the list"), BrowseCb(level="regions"))],
-        [ui.button(t._("📍 Near me"), SearchCb(action="near")), ui.back_to_menu(t)],
+        # On a row of its own: beside «Menu», a phone cuts «📍 Жанымдағы ауылдар».
+        [ui.button(t._("📍 Near me"), SearchCb(action="near"))],
+        [ui.back_to_menu(t)],
     )
 
 
