@@ -41,16 +41,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import httpx
 from aiolimiter import AsyncLimiter
 from telegram import Bot, InputFile, LinkPreviewOptions, Message, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.clock import Clock
 from bot.config import Language, Settings
+from bot.http import AiohttpRequest, answer_may_be_lost
 from bot.i18n import pick_language, translator
 from bot.notify import Rendered, render
 from bot.telegram_api import AuylNetBot, TelegramLimits, Throttle, file_base_url
@@ -145,7 +144,7 @@ def outcome_unknown(error: TelegramError) -> bool:
     A read timeout, or the connection closed before the answer. A connect or pool timeout, a
     refused connection, or an error answer mean it was not done.
     """
-    return isinstance(error.__cause__, (httpx.ReadTimeout, httpx.ReadError, httpx.RemoteProtocolError))
+    return answer_may_be_lost(error)
 
 
 class _SendUnanswered(Exception):
@@ -196,7 +195,7 @@ def build_outbox_bot(settings: Settings, *, max_in_flight: int = DEFAULT_MAX_IN_
         base_file_url=file_base_url(settings.api_base_url),
         # The default pool of one connection would queue the worker's concurrent sends behind each
         # other and time them out.
-        request=HTTPXRequest(
+        request=AiohttpRequest(
             connection_pool_size=max_in_flight + 4,
             pool_timeout=30.0,
             read_timeout=settings.send_read_timeout,

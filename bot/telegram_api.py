@@ -33,9 +33,9 @@ from telegram._utils.defaultvalue import DEFAULT_NONE
 from telegram._utils.types import ODVInput
 from telegram.error import BadRequest, RetryAfter
 from telegram.ext import BaseRateLimiter, Defaults, ExtBot
-from telegram.request import HTTPXRequest
 
 from bot.config import Settings
+from bot.http import AiohttpRequest
 
 log = logging.getLogger(__name__)
 
@@ -291,7 +291,7 @@ def build_bot(settings: Settings, *, defaults: Defaults | None = None, max_retri
         settings.bot_token.get_secret_value(),
         base_url=settings.api_base_url,
         base_file_url=file_base_url(settings.api_base_url),
-        request=HTTPXRequest(
+        request=AiohttpRequest(
             connection_pool_size=CONNECTION_POOL_SIZE,
             read_timeout=settings.send_read_timeout,
             write_timeout=20.0,
@@ -299,7 +299,7 @@ def build_bot(settings: Settings, *, defaults: Defaults | None = None, max_retri
             pool_timeout=10.0,
         ),
         # getUpdates adds its long-poll timeout to this read timeout.
-        get_updates_request=HTTPXRequest(
+        get_updates_request=AiohttpRequest(
             connection_pool_size=1, read_timeout=10.0, connect_timeout=10.0, pool_timeout=10.0
         ),
         defaults=defaults,
