@@ -81,19 +81,34 @@ class _Fetched(aiosqlite.Cursor):
 
 
 class _Connection(aiosqlite.Connection):
-    # A transaction's BEGIN goes to the database thread with its first statement: one trip less.
-    begin_pending = False
+    # A transaction's opening statements (its BEGIN, and the safety level of a transaction that
+    # needs no fsync of its own) go to the database thread with its first statement: one trip less.
+    begin_pending: tuple[str, ...] = ()
 
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         if self.begin_pending:
-            self.begin_pending = False
+            opening, self.begin_pending = self.begin_pending, ()
             statement = fn
 
             def fn(*args: Any, **kwargs: Any) -> Any:
-                self._conn.execute("BEGIN IMMEDIATE")
+                for sql in opening:
+                    self._conn.execute(sql)
                 return statement(*args, **kwargs)
 
         return await super()._execute(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
+
+    async def end(self, *, commit: bool, then: tuple[str, ...] = ()) -> None:
+        """Commit or roll back, and run ``then`` after it, in one trip."""
+
+        def run() -> None:
+            if commit:
+                self._conn.commit()
+            else:
+                self._conn.rollback()
+            for sql in then:
+                self._conn.execute(sql)
+
+        await self._execute(run)
 
     @contextmanager
     async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> aiosqlite.Cursor:
@@ -158,23 +173,34 @@ class Database:
             await self._connection.close()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """A write transaction: committed when the block ends, rolled back if it raises."""
+    async def transaction(self, *, durable: bool = True) -> AsyncIterator[aiosqlite.Connection]:
+        """A write transaction: committed when the block ends, rolled back if it raises.
+
+        A durable transaction (the default) is on disk when the block ends: its commit waits for
+        the fsync. ``durable=False`` is for a step nobody has been told is done yet — a draft
+        between two questions — which may be lost to a power cut (the person answers the question
+        again) but never to a crash of the process. It commits without an fsync of its own; the
+        next durable commit (the step that acknowledges, or the conversation state saved after
+        it) writes it to disk too, so what survives a power cut is always a prefix of the
+        commits.
+        """
         async with self._lock:
             queued = _work_queued.set(False)
             connection = self._connection
-            connection.begin_pending = True
+            relaxed = () if durable else ("PRAGMA synchronous=NORMAL",)
+            restore = () if durable else ("PRAGMA synchronous=FULL",)
+            connection.begin_pending = (*relaxed, "BEGIN IMMEDIATE")
             try:
                 yield connection
             except BaseException:
                 if not connection.begin_pending:  # a statement ran: the transaction is open
-                    await connection.rollback()
+                    await connection.end(commit=False, then=restore)
                 _work_queued.reset(queued)
                 raise
             finally:
-                begun, connection.begin_pending = not connection.begin_pending, False
+                begun, connection.begin_pending = not connection.begin_pending, ()
             if begun:
-                await connection.commit()
+                await connection.end(commit=True, then=restore)
             wake = _work_queued.get()
             _work_queued.reset(queued)
         if wake:

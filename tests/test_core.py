@@ -168,6 +168,35 @@ async def test_a_transaction_is_seen_by_others_only_once_committed(tmp_path: Pat
     await db.close()
 
 
+async def test_a_transaction_without_its_own_fsync_commits_and_leaves_the_next_one_durable(
+    tmp_path: Path,
+) -> None:
+    db = await Database.open(tmp_path / "a.db")
+
+    async def safety_level() -> int:
+        async with db.read() as conn, conn.execute("PRAGMA synchronous") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0])
+
+    full = 2
+    assert await safety_level() == full
+    async with db.transaction(durable=False) as tx:
+        await users.ensure_account(tx, 9, NOW)
+    assert await safety_level() == full
+    with pytest.raises(RuntimeError):
+        async with db.transaction(durable=False) as tx:
+            await users.set_language(tx, 9, "kk")
+            raise RuntimeError("boom")
+    assert await safety_level() == full
+    other = sqlite3.connect(tmp_path / "a.db")
+    try:
+        # Committed (seen by another connection), and the failed one left nothing.
+        assert other.execute("SELECT id, language FROM users WHERE id = 9").fetchall() == [(9, None)]
+    finally:
+        other.close()
+    await db.close()
+
+
 async def test_migrations_apply_once(tmp_path: Path) -> None:
     db = await Database.open(tmp_path / "a.db", migrate=False)
     applied = await db.migrate()

@@ -119,9 +119,14 @@ async def _offer(conn: aiosqlite.Connection, member: Member, code: str, now: dat
     return VillageOffer(village, kinds, following)
 
 
+# A draft's steps wait for no fsync of their own: nothing is acknowledged until the report is sent,
+# and the send's commit (durable) writes them to disk with it (see Database.transaction).
+DRAFT_STEP = False
+
+
 async def start_report(db: Database, member: Member, now: datetime) -> VillageOffer | None:
     """/report: a fresh draft, for my village when I have one (None: ask which village)."""
-    async with db.transaction() as tx:
+    async with db.transaction(durable=DRAFT_STEP) as tx:
         code = await places.my_village(tx, member.id)
         if code is None or await places.get_village(tx, code) is None:
             await drafts.save_draft(tx, member.id, FLOW, {}, now)
@@ -179,7 +184,7 @@ async def _draft(conn: aiosqlite.Connection, member: Member) -> Draft:
 
 
 async def choose_kind(db: Database, member: Member, kind: Kind, now: datetime) -> None:
-    async with db.transaction() as tx:
+    async with db.transaction(durable=DRAFT_STEP) as tx:
         draft = await _draft(tx, member)
         if draft.village is None:
             raise OutageError("bad_choice")
@@ -192,7 +197,7 @@ async def choose_kind(db: Database, member: Member, kind: Kind, now: datetime) -
 
 
 async def choose_since(db: Database, member: Member, since: Since, now: datetime) -> None:
-    async with db.transaction() as tx:
+    async with db.transaction(durable=DRAFT_STEP) as tx:
         draft = await _draft(tx, member)
         if draft.village is None or draft.kind is None:
             raise OutageError("bad_choice")
