@@ -81,6 +81,23 @@ async def test_the_village_search_shows_every_label_whole(
         assert await cut_once_shown(page, near) == []
 
 
+async def open_a_class_in_shakat(app: Any, clock: Clock, person: Any, language: str) -> None:
+    """A class in Шақат, where ``person`` lives (language chosen), opened from /classes."""
+    async with app.bot_data.db.transaction() as tx:
+        await users.ensure_account(tx, TRAINER_ID, clock.now())
+        await service.create_lesson(
+            tx,
+            NewLesson(SHAKAT, "Кітапхана", clock.now() + timedelta(days=2), 90, "smartphone", "kk", 12),
+            trainer_id=TRAINER_ID,
+            now=clock.now(),
+        )
+    await greet(person, CHOICES[language])
+    await live_in(app, person, SHAKAT)
+    await person.send("/classes")
+    listing = await person.wait_for(lambda m: bool(m.labels) and "🎓" in m.text)
+    await person.press_on(listing, listing.labels[0], wait=0)
+
+
 @pytest.mark.parametrize(
     ("language", "me", "oldest"),
     [("kk", "🙋 Өзімді жазу", "60 жастан бастап"), ("ru", "🙋 Записаться", "60 лет и старше")],
@@ -97,20 +114,8 @@ async def test_the_age_question_of_a_booking_shows_every_label_whole(
 ) -> None:
     person = await client.user("Айгүл" if language == "kk" else "Ольга", language_code=language)
     async with bot_factory(seed=True) as app:
-        async with app.bot_data.db.transaction() as tx:
-            await users.ensure_account(tx, TRAINER_ID, clock.now())
-            await service.create_lesson(
-                tx,
-                NewLesson(SHAKAT, "Кітапхана", clock.now() + timedelta(days=2), 90, "smartphone", "kk", 12),
-                trainer_id=TRAINER_ID,
-                now=clock.now(),
-            )
         page = await phone_of(browser, sandbox, person)
-        await greet(person, CHOICES[language])
-        await live_in(app, person, SHAKAT)
-        await person.send("/classes")
-        listing = await person.wait_for(lambda m: bool(m.labels) and "🎓" in m.text)
-        await person.press_on(listing, listing.labels[0], wait=0)
+        await open_a_class_in_shakat(app, clock, person, language)
         card = await person.wait_for(lambda m: me in m.labels)
         await person.press_on(card, me, wait=0)
         assert await cut_once_shown(page, oldest) == []
@@ -136,20 +141,8 @@ async def test_a_class_card_with_a_booking_shows_every_label_whole(
 ) -> None:
     person = await client.user("Сәуле" if language == "kk" else "Ирина", language_code=language)
     async with bot_factory(seed=True) as app:
-        async with app.bot_data.db.transaction() as tx:
-            await users.ensure_account(tx, TRAINER_ID, clock.now())
-            await service.create_lesson(
-                tx,
-                NewLesson(SHAKAT, "Кітапхана", clock.now() + timedelta(days=2), 90, "smartphone", "kk", 12),
-                trainer_id=TRAINER_ID,
-                now=clock.now(),
-            )
         page = await phone_of(browser, sandbox, person)
-        await greet(person, CHOICES[language])
-        await live_in(app, person, SHAKAT)
-        await person.send("/classes")
-        listing = await person.wait_for(lambda m: bool(m.labels) and "🎓" in m.text)
-        await person.press_on(listing, listing.labels[0], wait=0)
+        await open_a_class_in_shakat(app, clock, person, language)
         card = await person.wait_for(lambda m: relative in m.labels)
         await person.press_on(card, relative, wait=0)
         await person.wait_for(lambda m: m.message_id == card.message_id and len(m.labels) == 1)  # the name?
