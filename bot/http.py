@@ -19,7 +19,8 @@ class AiohttpRequest(BaseRequest):
 
     Timeouts mean what they mean for PTB's own request class: ``connect_timeout`` to open a
     connection, ``pool_timeout`` to wait for a free one (aiohttp counts both in its ``connect``),
-    ``read_timeout`` between bytes of the answer. Any timeout is :class:`TimedOut` (the request may
+    ``read_timeout`` between bytes of the answer. aiohttp has no timeout for writing a request, so
+    ``write_timeout`` is accepted and not used. Any timeout is :class:`TimedOut` (the request may
     have reached Telegram), any other failure :class:`NetworkError`.
     """
 
@@ -34,7 +35,6 @@ class AiohttpRequest(BaseRequest):
     ) -> None:
         self._pool_size = connection_pool_size
         self._read_timeout = read_timeout
-        self._write_timeout = write_timeout
         self._connect_timeout = connect_timeout
         self._pool_timeout = pool_timeout
         self._session: aiohttp.ClientSession | None = None
