@@ -104,6 +104,22 @@ async def test_a_report_cancelled_before_sending_leaves_nothing_behind(
             assert await outages.unresolved(conn) == []
 
 
+async def both_report_the_whole_village(app: Any, engineer: TestUser, aigul: TestUser, olga: TestUser) -> Any:
+    """Айгүл (kk) and Ольга (ru) of Баянауыл report the whole village down; the engineer's alert."""
+    for person, label, what, since, send in (
+        (aigul, "Қазақша", "Бүкіл ауыл", "Жаңа ғана", "📨 Қазір жіберу"),
+        (olga, "Русский", "Всё село", "Только что", "📨 Отправить сейчас"),
+    ):
+        await greet(person, label)
+        await live_in(app, person, BAYANAUL)
+        await person.send("/report")
+        for label_ in (what, since, send):
+            await person.wait_for(lambda m, label_=label_: label_ in m.labels)
+            await person.press(label_, wait=0)
+        await person.wait_for(lambda m: m.text.startswith("✅"))
+    return await engineer.wait_for(lambda m: "Ақау: Баянауыл" in m.text and "2 өтініш" in m.text)
+
+
 async def test_added_information_reaches_the_engineer_and_withdrawn_reports_close_the_outage(
     client: Any, bot_factory: BotFactory, clock: Clock
 ) -> None:
@@ -113,18 +129,7 @@ async def test_added_information_reaches_the_engineer_and_withdrawn_reports_clos
     async with bot_factory(seed=True) as app:
         await greet(bolat, "Қазақша")
         await grant_staff(app, BOLAT, "5536", clock)
-        for person, label, what, since, send in (
-            (aigul, "Қазақша", "Бүкіл ауыл", "Жаңа ғана", "📨 Қазір жіберу"),
-            (olga, "Русский", "Всё село", "Только что", "📨 Отправить сейчас"),
-        ):
-            await greet(person, label)
-            await live_in(app, person, BAYANAUL)
-            await person.send("/report")
-            for label_ in (what, since, send):
-                await person.wait_for(lambda m, label_=label_: label_ in m.labels)
-                await person.press(label_, wait=0)
-            await person.wait_for(lambda m: m.text.startswith("✅"))
-        alert = await bolat.wait_for(lambda m: "Ақау: Баянауыл" in m.text and "2 өтініш" in m.text)
+        alert = await both_report_the_whole_village(app, bolat, aigul, olga)
 
         # Ольга opens her ticket: what it is, where it stands, its history; then adds to it.
         await olga.send("/myreports")
@@ -261,18 +266,7 @@ async def test_after_answering_whether_it_works_the_way_on_is_there(
     async with bot_factory(seed=True) as app:
         await greet(bolat, "Қазақша")
         await grant_staff(app, BOLAT, "5536", clock)
-        for person, label, what, since, send in (
-            (aigul, "Қазақша", "Бүкіл ауыл", "Жаңа ғана", "📨 Қазір жіберу"),
-            (olga, "Русский", "Всё село", "Только что", "📨 Отправить сейчас"),
-        ):
-            await greet(person, label)
-            await live_in(app, person, BAYANAUL)
-            await person.send("/report")
-            for label_ in (what, since, send):
-                await person.wait_for(lambda m, label_=label_: label_ in m.labels)
-                await person.press(label_, wait=0)
-            await person.wait_for(lambda m: m.text.startswith("✅"))
-        alert = await bolat.wait_for(lambda m: "Ақау: Баянауыл" in m.text and "2 өтініш" in m.text)
+        alert = await both_report_the_whole_village(app, bolat, aigul, olga)
         await bolat.press_on(alert, "✅ Шешілді", wait=0)
         choices = await shows(bolat, alert.message_id, lambda m: "Жөнделді" in m.labels)
         await bolat.press_on(choices, "Жөнделді", wait=0)
