@@ -49,6 +49,17 @@ MAX_LABEL = 40
 _TAG = re.compile(r"<[^>]+>")
 
 
+def source_key(update: Update) -> str:
+    """What a change made by this update is recorded under, so that the update delivered again
+    changes nothing twice: the press, or the message (its chat and id)."""
+    if update.callback_query is not None:
+        return f"callback:{update.callback_query.id}"
+    message = update.effective_message
+    if message is not None:
+        return f"message:{message.chat_id}:{message.message_id}"
+    return f"update:{update.update_id}"
+
+
 def button(label: str, data: CallbackData) -> InlineKeyboardButton:
     return InlineKeyboardButton(label, callback_data=data.pack())
 

@@ -114,17 +114,12 @@ async def invite_command(update: Update, context: BotContext) -> None:
     if len(args) == 1:
         await ask_area(update, context, InviteCb(role=role))
         return
-    message = update.effective_message
-    source = f"message:{message.chat_id}:{message.message_id}" if message else None
-    await make_invite(update, context, role, args[1], source)
+    await make_invite(update, context, role, args[1], ui.source_key(update))
 
 
 async def invite_button(update: Update, context: BotContext, data: InviteCb) -> None:
     if data.make:
-        query = update.callback_query
-        await make_invite(
-            update, context, data.role, data.area or "", f"callback:{query.id}" if query else None
-        )
+        await make_invite(update, context, data.role, data.area or "", ui.source_key(update))
     else:
         await ask_area(update, context, data)
 

@@ -201,7 +201,7 @@ async def send_pressed(update: Update, context: BotContext, data: SendCb) -> Sta
             context.db,
             context.member,
             Draft.of(stored),
-            source_key=f"press:{query.id}",
+            source_key=ui.source_key(update),
             now=context.clock.now(),
         )
     except AnnouncementError as error:

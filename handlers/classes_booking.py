@@ -113,7 +113,7 @@ async def book_me(update: Update, context: BotContext, data: BookCb) -> None:
     assert query is not None
     try:
         booked = await service.book_myself(
-            context.db, context.member, data.lesson, data.age, f"callback:{query.id}", context.clock.now()
+            context.db, context.member, data.lesson, data.age, ui.source_key(update), context.clock.now()
         )
     except ClassError as error:
         await _refuse(update, context, error)
@@ -172,7 +172,7 @@ async def relative_aged(update: Update, context: BotContext, data: BookCb) -> St
             context.member,
             data.lesson,
             data.age,
-            f"callback:{query.id}",
+            ui.source_key(update),
             _fair_use(context),
             context.clock.now(),
         )

@@ -275,7 +275,7 @@ async def save(update: Update, context: BotContext, data: InstallSaveCb) -> Stat
         installation = await service.save_installation(
             context.db,
             context.member,
-            source_key=f"callback:{update.callback_query.id}",
+            source_key=ui.source_key(update),
             now=context.clock.now(),
         )
     except InstallationError as error:

@@ -224,7 +224,7 @@ async def send_report(update: Update, context: BotContext, data: ReportCb) -> St
     t = context.t
     try:
         filed = await service.send_report(
-            context.db, context.member, f"callback:{query.id}", context.settings, context.clock.now()
+            context.db, context.member, ui.source_key(update), context.settings, context.clock.now()
         )
     except OutageError as error:
         return await _stopped(update, context, error)
@@ -333,7 +333,7 @@ async def information_added(update: Update, context: BotContext) -> State:
             context.db,
             context.member,
             detail,
-            f"message:{update.effective_chat.id}:{message.message_id}",
+            ui.source_key(update),
             context.settings,
             context.clock.now(),
         )
@@ -458,7 +458,7 @@ async def answer_typed(update: Update, context: BotContext) -> State:
             context.db,
             context.member,
             message.text,
-            f"message:{update.effective_chat.id}:{message.message_id}",
+            ui.source_key(update),
             context.settings,
             context.clock.now(),
         )

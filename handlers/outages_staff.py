@@ -253,7 +253,7 @@ async def question_typed(update: Update, context: BotContext) -> State:
             context.db,
             context.member,
             message.text,
-            f"message:{update.effective_chat.id}:{message.message_id}",
+            ui.source_key(update),
             context.settings,
             context.clock.now(),
         )
